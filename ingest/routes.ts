@@ -1,0 +1,55 @@
+// POST /v1/ingest/{source}: records as a JSON array, {records: [...]} or NDJSON → 202 {accepted,
+// rejected}; 400 with the same body when every record was rejected; 413 when too large; 404 for a
+// source Passage does not know.
+
+import { Type } from '@sinclair/typebox';
+import type { App, AuthHook } from '../shared/http.js';
+import { problem, sendProblem } from '../shared/http.js';
+import { RAW_SOURCES } from '../shared/topics.js';
+import { itemsFromBody } from './body.js';
+import type { CameraIngest } from './camera/ingest.js';
+import { countOutcome, ingestBytes } from './result.js';
+
+export interface IngestRoutesOptions {
+  camera: CameraIngest;
+  maxRecordsPerRequest: number;
+  auth: AuthHook;
+}
+
+const IngestResultSchema = Type.Object({
+  accepted: Type.Integer(),
+  rejected: Type.Array(
+    Type.Object({
+      index: Type.Integer(),
+      error: Type.String(),
+      errors: Type.Array(Type.Object({ field: Type.String(), reason: Type.String() })),
+    }),
+  ),
+});
+
+export function ingestRoutes(app: App, opts: IngestRoutesOptions): void {
+  app.post(
+    '/v1/ingest/:source',
+    {
+      preHandler: opts.auth,
+      schema: {
+        params: Type.Object({ source: Type.String({ maxLength: 64 }) }),
+        response: { 202: IngestResultSchema, 400: Type.Union([IngestResultSchema, Type.Any()]) },
+      },
+    },
+    async (req, reply) => {
+      const { source } = req.params;
+      if (source !== 'camera') {
+        if ((RAW_SOURCES as readonly string[]).includes(source)) {
+          return sendProblem(reply, problem(501, 'source_not_available', `HTTP ingest for ${source} is not available yet; camera is`));
+        }
+        return sendProblem(reply, problem(404, 'unknown_source', `unknown source ${source}; sources are ${RAW_SOURCES.join(', ')}`, [{ field: 'source', reason: 'is not a known source' }]));
+      }
+      ingestBytes.inc({ source }, Number(req.headers['content-length'] ?? 0));
+      const items = itemsFromBody(req.body, opts.maxRecordsPerRequest);
+      const result = await opts.camera.ingest(items);
+      countOutcome(source, result);
+      return reply.status(result.accepted === 0 ? 400 : 202).send(result);
+    },
+  );
+}

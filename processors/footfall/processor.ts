@@ -1,0 +1,204 @@
+// The footfall processor: consumes pm.raw.camera.v1 as a group, aggregates exact counts per
+// (base cell, 5-minute window, class) and writes them to counts_5m exactly once, tracking event-time
+// windows per partition (watermark, allowed lateness, idle timeout).
+//
+// Exactly-once effect (DESIGN.md, Reliability): every write covers a contiguous offset range
+// [from, to] of one partition and carries the deduplication token topic:partition:from-to. Before
+// writing, the range is announced by committing offset `from` with {pending: [from, to]} as commit
+// metadata; after the write, `to + 1` is committed. A restart that finds a pending range repeats
+// exactly that write (the store drops it if it had landed), so nothing is lost or counted twice.
+
+import type { Bus, BatchContext, InMessage, PartitionBatch, Subscription } from '../../shared/bus/types.js';
+import type { Config } from '../../shared/config.js';
+import { DeadLetters, type DeadLetter } from '../../shared/dlq.js';
+import { errorMessage } from '../../shared/errors.js';
+import type { Logger } from '../../shared/log.js';
+import { counter, gauge, histogram } from '../../shared/metrics.js';
+import type { SchemaCodec } from '../../shared/registry/types.js';
+import { withRetry } from '../../shared/retry.js';
+import type { SensorRegistry } from '../../shared/sensors.js';
+import type { Store } from '../../shared/store/types.js';
+import type { Topics } from '../../shared/topics.js';
+import { decodeMeta, encodeMeta } from '../commit-meta.js';
+import { WindowTracker, type TrackerState } from '../windows/tracker.js';
+import { CountAggregate } from './aggregate.js';
+import { decodeCameraCount, locate } from './steps.js';
+
+const SOURCE = 'camera';
+const TABLE = 'counts_5m';
+
+const recordsTotal = counter('processor_records_total', 'Records consumed by processors, by outcome (ok, dlq, drop)', ['source', 'outcome']);
+const lateTotal = counter('late_records_total', 'Records that arrived after their window closed (stored as corrections)', ['source']);
+const windowsClosed = counter('windows_closed_total', 'Event-time windows closed, by what closed them', ['source', 'reason']);
+const openWindowsGauge = gauge('open_windows', 'Event-time windows currently open', ['source']);
+const writeSeconds = histogram('store_write_seconds', 'Duration of aggregate writes to the store', ['table']);
+const storeRetries = counter('store_retries_total', 'Store writes retried after a retriable failure', ['table']);
+
+interface PartitionState {
+  tracker: WindowTracker;
+  /** Tracker state as of the last committed offset (what a restart would resume with). */
+  committedTracker: TrackerState;
+  agg: CountAggregate;
+  /** First offset whose record is in `agg` (not yet written), or null. */
+  from: number | null;
+  /** A range announced before a crash: the next write must end exactly here. */
+  pendingTo: number | null;
+  letters: DeadLetter[];
+}
+
+export interface FootfallProcessorDeps {
+  bus: Bus;
+  codec: SchemaCodec;
+  store: Store;
+  sensors: SensorRegistry;
+  topics: Topics;
+  logger: Logger;
+  processing: Config['processing'];
+  maxFutureMs: number;
+  groupId?: string;
+}
+
+export class FootfallProcessor {
+  readonly groupId: string;
+  private readonly topic: string;
+  private readonly log: Logger;
+  private readonly dlq: DeadLetters;
+  private states = new Map<number, PartitionState>();
+  private sub: Subscription | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private storeFailing = false;
+
+  constructor(private readonly deps: FootfallProcessorDeps) {
+    this.topic = deps.topics.raw('camera');
+    this.groupId = deps.groupId ?? `${this.topic}.footfall`;
+    this.log = deps.logger.child({ component: 'processor', source: SOURCE });
+    this.dlq = new DeadLetters(deps.bus, deps.codec, deps.topics, 'processor');
+  }
+
+  async start(): Promise<void> {
+    this.sub = await this.deps.bus.consume({
+      groupId: this.groupId,
+      topics: [this.topic],
+      fromBeginning: true,
+      onBatch: (batch, ctx) => this.onBatch(batch, ctx),
+      // A new assignment restarts from committed offsets: state built past them is dropped.
+      onAssign: (assigned) => {
+        this.states = new Map();
+        this.log.info({ assigned: assigned.map((a) => a.partition) }, 'partitions assigned');
+      },
+      onError: (err) => this.log.error({ err: errorMessage(err) }, 'batch failed; restarting from committed offsets'),
+    });
+    this.timer = setInterval(() => this.tick(Date.now()), 1000);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+    await this.sub?.stop();
+    this.sub = null;
+  }
+
+  ready(): boolean {
+    return this.sub !== null && !this.storeFailing;
+  }
+
+  /** Closes windows by watermark or idleness (called every second). */
+  tick(nowMs: number): void {
+    let open = 0;
+    for (const st of this.states.values()) {
+      for (const c of st.tracker.advance(nowMs)) windowsClosed.inc({ source: SOURCE, reason: c.reason });
+      open += st.tracker.openWindows();
+    }
+    openWindowsGauge.set({ source: SOURCE }, open);
+  }
+
+  private async stateFor(partition: number): Promise<PartitionState> {
+    const existing = this.states.get(partition);
+    if (existing !== undefined) return existing;
+    const committed = (await withRetry(() => this.deps.bus.committed(this.groupId, this.topic))).find((c) => c.partition === partition);
+    const meta = decodeMeta(committed?.metadata ?? null);
+    const tracker = new WindowTracker(this.deps.processing, meta.tracker ?? undefined);
+    const st: PartitionState = {
+      tracker,
+      committedTracker: tracker.state(),
+      agg: new CountAggregate(this.deps.processing.windowMs),
+      from: null,
+      pendingTo: meta.pending !== null && meta.pending.from === committed?.offset ? meta.pending.to : null,
+      letters: [],
+    };
+    if (st.pendingTo !== null) this.log.info({ partition, from: meta.pending?.from, to: st.pendingTo }, 'repeating an announced write after restart');
+    this.states.set(partition, st);
+    return st;
+  }
+
+  private async onBatch(batch: PartitionBatch, ctx: BatchContext): Promise<void> {
+    const st = await this.stateFor(batch.partition);
+    for (const m of batch.messages) {
+      if (!ctx.isRunning()) return;
+      if (st.pendingTo !== null && m.offset > st.pendingTo) await this.write(st, batch.partition, ctx, st.pendingTo, true);
+      if (st.from === null) st.from = m.offset;
+      await this.process(st, m);
+      if (st.pendingTo !== null) {
+        if (m.offset === st.pendingTo) await this.write(st, batch.partition, ctx, m.offset, true);
+      } else if (st.agg.size() >= this.deps.processing.flushMaxRecords) {
+        await this.write(st, batch.partition, ctx, m.offset, false);
+      }
+    }
+    const last = batch.messages[batch.messages.length - 1]!.offset;
+    if (!ctx.isRunning()) return;
+    if (st.pendingTo === null && st.from !== null) await this.write(st, batch.partition, ctx, last, false);
+    else ctx.resolve(last); // still reading towards an announced range: move on without committing
+  }
+
+  private async process(st: PartitionState, m: InMessage): Promise<void> {
+    const decoded = await decodeCameraCount(m, this.deps.codec, this.deps.maxFutureMs);
+    const located = decoded.kind === 'ok' ? await withRetry(() => locate(decoded.value, this.deps.sensors)) : decoded;
+    if (decoded.kind !== 'ok' || located.kind !== 'ok') {
+      const bad = decoded.kind !== 'ok' ? decoded : located;
+      if (bad.kind === 'dlq') st.letters.push({ sourceTopic: this.topic, message: m, reason: bad.reason, error: bad.error });
+      recordsTotal.inc({ source: SOURCE, outcome: bad.kind });
+      return;
+    }
+    const now = Date.now();
+    let late = false;
+    for (const w of st.agg.add(decoded.value, located.value)) late = st.tracker.observe(w, decoded.value.end, now) || late;
+    if (late) lateTotal.inc({ source: SOURCE });
+    recordsTotal.inc({ source: SOURCE, outcome: 'ok' });
+  }
+
+  /** Writes what `st` holds for offsets [st.from, to] exactly once, then commits to + 1. */
+  private async write(st: PartitionState, partition: number, ctx: BatchContext, to: number, announced: boolean): Promise<void> {
+    const from = st.from ?? to;
+    const keepGoing = (): boolean => ctx.isRunning();
+    if (st.letters.length > 0) await withRetry(() => this.dlq.send(st.letters), { keepGoing });
+    st.letters = [];
+    const rows = [...st.agg.values()].map((r) => ({
+      source: SOURCE,
+      cell: r.cell,
+      window_start: r.windowStart / 1000,
+      breakdown: r.breakdown,
+      entries: r.entries,
+      exits: r.exits,
+    }));
+    if (!announced && rows.length > 0) await ctx.commit(from, encodeMeta({ pending: { from, to }, tracker: st.committedTracker }));
+    const end = writeSeconds.startTimer({ table: TABLE });
+    await withRetry(() => this.deps.store.insert(TABLE, rows, { dedupToken: `${this.topic}:${partition}:${from}-${to}` }), {
+      keepGoing,
+      onRetry: (err, attempt, delayMs) => {
+        this.storeFailing = true;
+        storeRetries.inc({ table: TABLE });
+        this.log.warn({ err: errorMessage(err), attempt, delayMs }, 'store write failed; retrying');
+      },
+    });
+    end();
+    this.storeFailing = false;
+    const tracker = st.tracker.state();
+    await ctx.commit(to + 1, encodeMeta({ pending: null, tracker }));
+    ctx.resolve(to);
+    st.committedTracker = tracker;
+    st.agg.clear();
+    st.from = null;
+    st.pendingTo = null;
+  }
+}

@@ -1,0 +1,181 @@
+// The one place that reads environment variables. Validates everything up front (no I/O) and fails
+// with an error naming each bad variable; the rest of the code receives a typed, frozen Config.
+// README's configuration table lists exactly the variables in `SPEC` (a test keeps them in sync).
+
+import { cleanEnv, str, port, bool, num, makeValidator, EnvError, EnvMissingError } from 'envalid';
+import { IANAZone } from 'luxon';
+import path from 'node:path';
+
+const positiveInt = makeValidator<number>((input) => {
+  const n = Number(input);
+  if (!Number.isInteger(n) || n <= 0) throw new EnvError(`must be a positive integer, got "${input}"`);
+  return n;
+});
+
+const nonNegativeInt = makeValidator<number>((input) => {
+  const n = Number(input);
+  if (!Number.isInteger(n) || n < 0) throw new EnvError(`must be a non-negative integer, got "${input}"`);
+  return n;
+});
+
+const timeZone = makeValidator<string>((input) => {
+  if (!IANAZone.isValidZone(input)) throw new EnvError(`must be an IANA time zone such as Europe/Copenhagen, got "${input}"`);
+  return input;
+});
+
+const brokerList = makeValidator<string[]>((input) => {
+  const list = input.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  for (const b of list) {
+    if (!/^[A-Za-z0-9.\-[\]:]+:\d{1,5}$/.test(b)) throw new EnvError(`must be a comma-separated list of host:port, got "${b}"`);
+  }
+  return list;
+});
+
+const httpUrl = makeValidator<string>((input) => {
+  let u: URL;
+  try {
+    u = new URL(input);
+  } catch {
+    throw new EnvError(`must be an http(s) URL, got "${input}"`);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new EnvError(`must be an http(s) URL, got "${input}"`);
+  return input.replace(/\/+$/, '');
+});
+
+const identifier = makeValidator<string>((input) => {
+  if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(input)) throw new EnvError(`must be a plain identifier (letters, digits, _), got "${input}"`);
+  return input;
+});
+
+const logLevel = makeValidator<string>((input) => {
+  const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+  if (!levels.includes(input)) throw new EnvError(`must be one of ${levels.join(', ')}, got "${input}"`);
+  return input;
+});
+
+/**
+ * Every environment variable Passage reads, with its default and meaning. `desc` is what the README
+ * table shows.
+ */
+export const SPEC = {
+  PORT: port({ default: 8080, desc: 'HTTP port of the service (embedded mode: API, ingest and UI on one port).' }),
+  HOST: str({ default: '127.0.0.1', desc: 'Address to listen on; 0.0.0.0 in containers.' }),
+  PASSAGE_DATA_DIR: str({ default: '.data', desc: 'Folder for local state: the chDB store and the generated admin key in embedded mode.' }),
+  PASSAGE_ADMIN_KEY: str({
+    default: '',
+    desc: 'Admin API key (Bearer). Embedded mode generates one on first start, keeps it in the data folder and prints it; stack mode requires it.',
+  }),
+  PASSAGE_SIMULATE: bool({ default: true, desc: 'Embedded mode only: 1 runs the built-in simulators, 0 turns them off.' }),
+  PASSAGE_TIMEZONE: timeZone({ default: 'Europe/Copenhagen', desc: 'Time zone of 1d/1w bucket boundaries and of times in responses.' }),
+  PASSAGE_LOG_LEVEL: logLevel({ default: 'info', desc: 'pino log level: fatal, error, warn, info, debug, trace or silent.' }),
+  KAFKA_BROKERS: brokerList({ default: [], desc: 'Comma-separated Kafka bootstrap brokers (host:port). Set: stack mode bus; unset: in-process bus.' }),
+  KAFKA_CLIENT_ID: str({ default: 'passage', desc: 'kafkajs client id.' }),
+  KAFKA_TOPIC_PREFIX: str({ default: '', desc: 'Prefix for every topic (and registry subject) name, so several deployments can share a cluster.' }),
+  KAFKA_TOPIC_PARTITIONS: positiveInt({ default: 6, desc: 'Partitions of each topic Passage creates (raw, DLQ, released).' }),
+  KAFKA_RAW_RETENTION_MS: positiveInt({ default: 7 * 24 * 3600 * 1000, desc: 'Retention of raw and DLQ topics in ms (default 7 days).' }),
+  SCHEMA_REGISTRY_URL: httpUrl({ default: '', desc: 'Confluent-compatible Schema Registry base URL; required with KAFKA_BROKERS.' }),
+  CLICKHOUSE_URL: httpUrl({ default: '', desc: 'ClickHouse HTTP URL (stack mode). Unset: the embedded chDB store in PASSAGE_DATA_DIR.' }),
+  CLICKHOUSE_USER: str({ default: 'default', desc: 'ClickHouse user.' }),
+  CLICKHOUSE_PASSWORD: str({ default: '', desc: 'ClickHouse password.' }),
+  CLICKHOUSE_DATABASE: identifier({ default: 'passage', desc: 'ClickHouse database (created if missing).' }),
+  PASSAGE_ALLOWED_LATENESS_MS: nonNegativeInt({ default: 120_000, desc: 'Allowed lateness after a window ends before it closes (ms).' }),
+  PASSAGE_IDLE_TIMEOUT_MS: positiveInt({ default: 10_000, desc: 'A partition with no new records for this long closes its open windows (ms).' }),
+  PASSAGE_FLUSH_MAX_RECORDS: positiveInt({ default: 50_000, desc: 'Most records one processor write to the store covers.' }),
+  PASSAGE_MAX_BODY_BYTES: positiveInt({ default: 10 * 1024 * 1024, desc: 'Largest accepted HTTP request body in bytes; larger bodies get 413.' }),
+  PASSAGE_MAX_RECORDS_PER_REQUEST: positiveInt({ default: 50_000, desc: 'Most records one ingest request may carry; more gets 413.' }),
+  PASSAGE_QUERY_TIMEOUT_MS: positiveInt({ default: 30_000, desc: 'Longest a history query may run in the store (ms).' }),
+  PASSAGE_MAX_RESULT_ROWS: positiveInt({ default: 100_000, desc: 'Most rows one history response may hold; larger results get 400 result_too_large.' }),
+  PASSAGE_MAX_FUTURE_MS: positiveInt({ default: 15 * 60 * 1000, desc: 'Records whose end is further than this in the future are rejected (ms).' }),
+} as const;
+
+/** Read by deploy/local/stack.sh, not by the services; listed so they are not mistaken for typos. */
+export const SCRIPT_VARIABLES = ['PASSAGE_STACK_DIR', 'PASSAGE_KAFKA_PORT', 'PASSAGE_REGISTRY_PORT'];
+
+export type Role = 'all' | 'ingest' | 'processor' | 'api';
+
+export interface Config {
+  server: { port: number; host: string };
+  dataDir: string;
+  adminKey: string;
+  simulate: boolean;
+  timeZone: string;
+  logLevel: string;
+  kafka: { brokers: string[]; clientId: string; partitions: number; rawRetentionMs: number } | null;
+  topicPrefix: string;
+  schemaRegistryUrl: string | null;
+  clickhouse: { url: string; user: string; password: string; database: string } | null;
+  database: string;
+  processing: { allowedLatenessMs: number; idleTimeoutMs: number; flushMaxRecords: number; windowMs: number };
+  ingest: { maxBodyBytes: number; maxRecordsPerRequest: number; maxFutureMs: number };
+  query: { timeoutMs: number; maxResultRows: number };
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: { variable: string; reason: string }[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  ${p.variable}: ${p.reason}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Validate `env` (default: process.env) without any I/O. Throws ConfigError naming every bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const problems: { variable: string; reason: string }[] = [];
+  const e = cleanEnv(env, SPEC, {
+    reporter: ({ errors }) => {
+      for (const [variable, err] of Object.entries(errors)) {
+        const reason = err instanceof EnvMissingError ? 'is required' : err instanceof Error ? err.message : String(err);
+        problems.push({ variable, reason });
+      }
+    },
+  });
+  // Unknown PASSAGE_* variables are almost always typos; refusing them beats silently ignoring them.
+  for (const name of Object.keys(env)) {
+    if (name.startsWith('PASSAGE_') && !(name in SPEC) && !SCRIPT_VARIABLES.includes(name)) {
+      problems.push({ variable: name, reason: 'is not a Passage setting (see the configuration table in README.md)' });
+    }
+  }
+  if (problems.length === 0) {
+    if (e.KAFKA_BROKERS.length > 0 && e.SCHEMA_REGISTRY_URL === '') {
+      problems.push({ variable: 'SCHEMA_REGISTRY_URL', reason: 'is required when KAFKA_BROKERS is set' });
+    }
+    if (e.SCHEMA_REGISTRY_URL !== '' && e.KAFKA_BROKERS.length === 0) {
+      problems.push({ variable: 'KAFKA_BROKERS', reason: 'is required when SCHEMA_REGISTRY_URL is set' });
+    }
+    if (e.PASSAGE_ADMIN_KEY !== '' && e.PASSAGE_ADMIN_KEY.length < 16) {
+      problems.push({ variable: 'PASSAGE_ADMIN_KEY', reason: 'must be at least 16 characters' });
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  return Object.freeze({
+    server: { port: e.PORT, host: e.HOST },
+    dataDir: path.resolve(e.PASSAGE_DATA_DIR),
+    adminKey: e.PASSAGE_ADMIN_KEY,
+    simulate: e.PASSAGE_SIMULATE,
+    timeZone: e.PASSAGE_TIMEZONE,
+    logLevel: e.PASSAGE_LOG_LEVEL,
+    kafka:
+      e.KAFKA_BROKERS.length > 0
+        ? { brokers: e.KAFKA_BROKERS, clientId: e.KAFKA_CLIENT_ID, partitions: e.KAFKA_TOPIC_PARTITIONS, rawRetentionMs: e.KAFKA_RAW_RETENTION_MS }
+        : null,
+    topicPrefix: e.KAFKA_TOPIC_PREFIX,
+    schemaRegistryUrl: e.SCHEMA_REGISTRY_URL === '' ? null : e.SCHEMA_REGISTRY_URL,
+    clickhouse:
+      e.CLICKHOUSE_URL === ''
+        ? null
+        : { url: e.CLICKHOUSE_URL, user: e.CLICKHOUSE_USER, password: e.CLICKHOUSE_PASSWORD, database: e.CLICKHOUSE_DATABASE },
+    database: e.CLICKHOUSE_DATABASE,
+    processing: {
+      allowedLatenessMs: e.PASSAGE_ALLOWED_LATENESS_MS,
+      idleTimeoutMs: e.PASSAGE_IDLE_TIMEOUT_MS,
+      flushMaxRecords: e.PASSAGE_FLUSH_MAX_RECORDS,
+      windowMs: 5 * 60 * 1000,
+    },
+    ingest: {
+      maxBodyBytes: e.PASSAGE_MAX_BODY_BYTES,
+      maxRecordsPerRequest: e.PASSAGE_MAX_RECORDS_PER_REQUEST,
+      maxFutureMs: e.PASSAGE_MAX_FUTURE_MS,
+    },
+    query: { timeoutMs: e.PASSAGE_QUERY_TIMEOUT_MS, maxResultRows: e.PASSAGE_MAX_RESULT_ROWS },
+  });
+}

@@ -1,0 +1,82 @@
+// Composes a Passage process from its roles: `ingest` (sensor registry + HTTP ingest), `processor`
+// (aggregation into the store), `api` (history queries), or `all` of them on one port (embedded
+// mode). Every role serves /healthz, /readyz and /metrics.
+
+import type { Config, Role } from './config.js';
+import { createHttpServer, requireAdmin, type App } from './http.js';
+import type { Logger } from './log.js';
+import { openRuntime, type Runtime, type RuntimeOverrides } from './runtime.js';
+import { CameraIngest } from '../ingest/camera/ingest.js';
+import { ingestRoutes } from '../ingest/routes.js';
+import { sensorRoutes } from '../ingest/sensors/routes.js';
+import { CameraSimulator } from '../ingest/simulate/camera.js';
+import { FootfallProcessor } from '../processors/footfall/processor.js';
+import { footfallRoute } from '../query-api/routes/footfall/route.js';
+
+export interface Passage {
+  app: App;
+  runtime: Runtime;
+  processor: FootfallProcessor | null;
+  cameraIngest: CameraIngest;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  role: Role;
+  adminKey: string;
+  overrides?: RuntimeOverrides;
+  /** Run the simulators (embedded mode). */
+  simulate?: boolean;
+}
+
+export async function startPassage(config: Config, logger: Logger, opts: StartOptions): Promise<Passage> {
+  const runtime = await openRuntime(config, logger, opts.overrides);
+  const has = (r: Role): boolean => opts.role === 'all' || opts.role === r;
+  const cameraIngest = new CameraIngest({ bus: runtime.bus, codec: runtime.codec, topics: runtime.topics, sensors: runtime.sensors, limits: config.ingest });
+  const processor = has('processor')
+    ? new FootfallProcessor({
+        bus: runtime.bus,
+        codec: runtime.codec,
+        store: runtime.store,
+        sensors: runtime.sensors,
+        topics: runtime.topics,
+        logger,
+        processing: config.processing,
+        maxFutureMs: config.ingest.maxFutureMs,
+      })
+    : null;
+
+  const app = createHttpServer({
+    logger,
+    maxBodyBytes: config.ingest.maxBodyBytes,
+    readiness: {
+      store: () => runtime.store.ping(),
+      bus: () => runtime.bus.ping(),
+      ...(processor ? { processor: () => processor.ready() } : {}),
+    },
+  });
+  const auth = requireAdmin(opts.adminKey);
+  if (has('ingest')) {
+    sensorRoutes(app, { sensors: runtime.sensors, auth });
+    ingestRoutes(app, { camera: cameraIngest, maxRecordsPerRequest: config.ingest.maxRecordsPerRequest, auth });
+  }
+  if (has('api')) {
+    footfallRoute(app, { store: runtime.store, auth, timeZone: config.timeZone, maxResultRows: config.query.maxResultRows, queryTimeoutMs: config.query.timeoutMs });
+  }
+  await processor?.start();
+  const simulator = opts.simulate === true ? new CameraSimulator({ ingest: cameraIngest, sensors: runtime.sensors, store: runtime.store, logger }) : null;
+  await simulator?.start();
+
+  return {
+    app,
+    runtime,
+    processor,
+    cameraIngest,
+    close: async () => {
+      simulator?.stop();
+      await app.close();
+      await processor?.stop();
+      await runtime.close();
+    },
+  };
+}
