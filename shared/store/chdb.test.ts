@@ -1,0 +1,7 @@
+import { describe } from 'vitest';
+import { chdbStore } from '../testing/fixtures.js';
+import { storeContract } from './contract.js';
+
+describe('chDB store', () => {
+  storeContract(() => chdbStore());
+});
