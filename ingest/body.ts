@@ -22,13 +22,14 @@ export function itemsFromBody(body: unknown, maxRecords: number): BodyItem[] {
   } else if (Array.isArray(body)) {
     items = body.map((value: unknown) => ({ ok: true, value }));
   } else if (typeof body === 'object' && body !== null && Array.isArray((body as { records?: unknown }).records)) {
-    items = ((body as { records: unknown[] }).records).map((value) => ({ ok: true, value }));
+    items = (body as { records: unknown[] }).records.map((value) => ({ ok: true, value }));
   } else {
     throw badRequest('invalid_body', 'expected a JSON array of records, {"records": [...]} or NDJSON (application/x-ndjson)', [
       { field: 'body', reason: 'must be an array, an object with a records array, or NDJSON' },
     ]);
   }
-  if (items.length === 0) throw badRequest('no_records', 'the body holds no records', [{ field: 'body', reason: 'must hold at least one record' }]);
+  if (items.length === 0)
+    throw badRequest('no_records', 'the body holds no records', [{ field: 'body', reason: 'must hold at least one record' }]);
   if (items.length > maxRecords) {
     throw new PassageError('too_many_records', `one request may carry at most ${maxRecords} records; split the batch`, {
       status: 413,

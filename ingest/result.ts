@@ -16,7 +16,10 @@ export interface IngestResult {
   rejected: Rejection[];
 }
 
-export const ingestRecords = counter('ingest_records_total', 'Records received over HTTP, by outcome (accepted, rejected)', ['source', 'outcome']);
+export const ingestRecords = counter('ingest_records_total', 'Records received over HTTP, by outcome (accepted, rejected)', [
+  'source',
+  'outcome',
+]);
 export const ingestRejections = counter('ingest_rejections_total', 'Rejected records by the field at fault', ['source', 'field']);
 export const ingestBytes = counter('ingest_bytes_total', 'Bytes of ingest request bodies', ['source']);
 

@@ -43,7 +43,12 @@ export function ingestRoutes(app: App, opts: IngestRoutesOptions): void {
         if ((RAW_SOURCES as readonly string[]).includes(source)) {
           return sendProblem(reply, problem(501, 'source_not_available', `HTTP ingest for ${source} is not available yet; camera is`));
         }
-        return sendProblem(reply, problem(404, 'unknown_source', `unknown source ${source}; sources are ${RAW_SOURCES.join(', ')}`, [{ field: 'source', reason: 'is not a known source' }]));
+        return sendProblem(
+          reply,
+          problem(404, 'unknown_source', `unknown source ${source}; sources are ${RAW_SOURCES.join(', ')}`, [
+            { field: 'source', reason: 'is not a known source' },
+          ]),
+        );
       }
       ingestBytes.inc({ source }, Number(req.headers['content-length'] ?? 0));
       const items = itemsFromBody(req.body, opts.maxRecordsPerRequest);

@@ -11,7 +11,11 @@ export interface CommitMeta {
 }
 
 export function encodeMeta(meta: CommitMeta): string {
-  return JSON.stringify({ v: 1, p: meta.pending, t: meta.tracker && { w: meta.tracker.watermark, c: Number.isFinite(meta.tracker.closedBefore) ? meta.tracker.closedBefore : null } });
+  return JSON.stringify({
+    v: 1,
+    p: meta.pending,
+    t: meta.tracker && { w: meta.tracker.watermark, c: Number.isFinite(meta.tracker.closedBefore) ? meta.tracker.closedBefore : null },
+  });
 }
 
 /** Tolerant: metadata written by anything else (or nothing) reads as empty. */
@@ -19,9 +23,14 @@ export function decodeMeta(text: string | null): CommitMeta {
   const empty: CommitMeta = { pending: null, tracker: null };
   if (text === null || text === '') return empty;
   try {
-    const o = JSON.parse(text) as { v?: number; p?: { from: number; to: number } | null; t?: { w: number | null; c: number | null } | null };
+    const o = JSON.parse(text) as {
+      v?: number;
+      p?: { from: number; to: number } | null;
+      t?: { w: number | null; c: number | null } | null;
+    };
     if (o.v !== 1) return empty;
-    const pending = o.p && Number.isInteger(o.p.from) && Number.isInteger(o.p.to) && o.p.to >= o.p.from ? { from: o.p.from, to: o.p.to } : null;
+    const pending =
+      o.p && Number.isInteger(o.p.from) && Number.isInteger(o.p.to) && o.p.to >= o.p.from ? { from: o.p.from, to: o.p.to } : null;
     const tracker = o.t ? { watermark: o.t.w ?? null, closedBefore: o.t.c ?? Number.NEGATIVE_INFINITY } : null;
     return { pending, tracker };
   } catch {

@@ -49,7 +49,8 @@ export function checkCameraCount(r: CameraCount, limits: RecordLimits): FieldErr
   if (r.sensorId.length === 0) errors.push({ field: 'sensorId', reason: 'must not be empty' });
   if (r.start < MIN_TIME_MS) errors.push({ field: 'start', reason: 'must be after 2000-01-01T00:00:00Z' });
   if (r.end <= r.start) errors.push({ field: 'end', reason: 'must be after start' });
-  else if (r.end - r.start > limits.maxIntervalMs) errors.push({ field: 'end', reason: `interval must not exceed ${limits.maxIntervalMs / DAY_MS} days` });
+  else if (r.end - r.start > limits.maxIntervalMs)
+    errors.push({ field: 'end', reason: `interval must not exceed ${limits.maxIntervalMs / DAY_MS} days` });
   if (r.end > limits.latestEndMs) errors.push({ field: 'end', reason: 'is in the future' });
   for (const f of ['in', 'out'] as const) {
     if (!Number.isInteger(r[f]) || r[f] < 0) errors.push({ field: f, reason: 'must be a non-negative integer' });

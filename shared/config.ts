@@ -2,7 +2,7 @@
 // with an error naming each bad variable; the rest of the code receives a typed, frozen Config.
 // README's configuration table lists exactly the variables in `SPEC` (a test keeps them in sync).
 
-import { cleanEnv, str, port, bool, num, makeValidator, EnvError, EnvMissingError } from 'envalid';
+import { cleanEnv, str, port, bool, makeValidator, EnvError, EnvMissingError } from 'envalid';
 import { IANAZone } from 'luxon';
 import path from 'node:path';
 
@@ -24,7 +24,10 @@ const timeZone = makeValidator<string>((input) => {
 });
 
 const brokerList = makeValidator<string[]>((input) => {
-  const list = input.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  const list = input
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
   for (const b of list) {
     if (!/^[A-Za-z0-9.\-[\]:]+:\d{1,5}$/.test(b)) throw new EnvError(`must be a comma-separated list of host:port, got "${b}"`);
   }
@@ -68,9 +71,15 @@ export const SPEC = {
   PASSAGE_SIMULATE: bool({ default: true, desc: 'Embedded mode only: 1 runs the built-in simulators, 0 turns them off.' }),
   PASSAGE_TIMEZONE: timeZone({ default: 'Europe/Copenhagen', desc: 'Time zone of 1d/1w bucket boundaries and of times in responses.' }),
   PASSAGE_LOG_LEVEL: logLevel({ default: 'info', desc: 'pino log level: fatal, error, warn, info, debug, trace or silent.' }),
-  KAFKA_BROKERS: brokerList({ default: [], desc: 'Comma-separated Kafka bootstrap brokers (host:port). Set: stack mode bus; unset: in-process bus.' }),
+  KAFKA_BROKERS: brokerList({
+    default: [],
+    desc: 'Comma-separated Kafka bootstrap brokers (host:port). Set: stack mode bus; unset: in-process bus.',
+  }),
   KAFKA_CLIENT_ID: str({ default: 'passage', desc: 'kafkajs client id.' }),
-  KAFKA_TOPIC_PREFIX: str({ default: '', desc: 'Prefix for every topic (and registry subject) name, so several deployments can share a cluster.' }),
+  KAFKA_TOPIC_PREFIX: str({
+    default: '',
+    desc: 'Prefix for every topic (and registry subject) name, so several deployments can share a cluster.',
+  }),
   KAFKA_TOPIC_PARTITIONS: positiveInt({ default: 6, desc: 'Partitions of each topic Passage creates (raw, DLQ, released).' }),
   KAFKA_RAW_RETENTION_MS: positiveInt({ default: 7 * 24 * 3600 * 1000, desc: 'Retention of raw and DLQ topics in ms (default 7 days).' }),
   SCHEMA_REGISTRY_URL: httpUrl({ default: '', desc: 'Confluent-compatible Schema Registry base URL; required with KAFKA_BROKERS.' }),
@@ -79,13 +88,25 @@ export const SPEC = {
   CLICKHOUSE_PASSWORD: str({ default: '', desc: 'ClickHouse password.' }),
   CLICKHOUSE_DATABASE: identifier({ default: 'passage', desc: 'ClickHouse database (created if missing).' }),
   PASSAGE_ALLOWED_LATENESS_MS: nonNegativeInt({ default: 120_000, desc: 'Allowed lateness after a window ends before it closes (ms).' }),
-  PASSAGE_IDLE_TIMEOUT_MS: positiveInt({ default: 10_000, desc: 'A partition with no new records for this long closes its open windows (ms).' }),
+  PASSAGE_IDLE_TIMEOUT_MS: positiveInt({
+    default: 10_000,
+    desc: 'A partition with no new records for this long closes its open windows (ms).',
+  }),
   PASSAGE_FLUSH_MAX_RECORDS: positiveInt({ default: 50_000, desc: 'Most records one processor write to the store covers.' }),
-  PASSAGE_MAX_BODY_BYTES: positiveInt({ default: 10 * 1024 * 1024, desc: 'Largest accepted HTTP request body in bytes; larger bodies get 413.' }),
+  PASSAGE_MAX_BODY_BYTES: positiveInt({
+    default: 10 * 1024 * 1024,
+    desc: 'Largest accepted HTTP request body in bytes; larger bodies get 413.',
+  }),
   PASSAGE_MAX_RECORDS_PER_REQUEST: positiveInt({ default: 50_000, desc: 'Most records one ingest request may carry; more gets 413.' }),
   PASSAGE_QUERY_TIMEOUT_MS: positiveInt({ default: 30_000, desc: 'Longest a history query may run in the store (ms).' }),
-  PASSAGE_MAX_RESULT_ROWS: positiveInt({ default: 100_000, desc: 'Most rows one history response may hold; larger results get 400 result_too_large.' }),
-  PASSAGE_MAX_FUTURE_MS: positiveInt({ default: 15 * 60 * 1000, desc: 'Records whose end is further than this in the future are rejected (ms).' }),
+  PASSAGE_MAX_RESULT_ROWS: positiveInt({
+    default: 100_000,
+    desc: 'Most rows one history response may hold; larger results get 400 result_too_large.',
+  }),
+  PASSAGE_MAX_FUTURE_MS: positiveInt({
+    default: 15 * 60 * 1000,
+    desc: 'Records whose end is further than this in the future are rejected (ms).',
+  }),
 } as const;
 
 /** Read by deploy/local/stack.sh, not by the services; listed so they are not mistaken for typos. */
@@ -156,7 +177,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.PASSAGE_LOG_LEVEL,
     kafka:
       e.KAFKA_BROKERS.length > 0
-        ? { brokers: e.KAFKA_BROKERS, clientId: e.KAFKA_CLIENT_ID, partitions: e.KAFKA_TOPIC_PARTITIONS, rawRetentionMs: e.KAFKA_RAW_RETENTION_MS }
+        ? {
+            brokers: e.KAFKA_BROKERS,
+            clientId: e.KAFKA_CLIENT_ID,
+            partitions: e.KAFKA_TOPIC_PARTITIONS,
+            rawRetentionMs: e.KAFKA_RAW_RETENTION_MS,
+          }
         : null,
     topicPrefix: e.KAFKA_TOPIC_PREFIX,
     schemaRegistryUrl: e.SCHEMA_REGISTRY_URL === '' ? null : e.SCHEMA_REGISTRY_URL,

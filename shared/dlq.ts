@@ -49,7 +49,9 @@ export class DeadLetters {
           'passage-error': l.error.slice(0, 1000),
           'passage-stage': this.stage,
           'passage-source-topic': l.sourceTopic,
-          ...(l.message === undefined ? {} : { 'passage-source-partition': String(l.message.partition), 'passage-source-offset': String(l.message.offset) }),
+          ...(l.message === undefined
+            ? {}
+            : { 'passage-source-partition': String(l.message.partition), 'passage-source-offset': String(l.message.offset) }),
         },
       })),
     );

@@ -14,11 +14,7 @@ export class PassageError extends Error {
   readonly status: number;
   readonly fields: FieldError[];
 
-  constructor(
-    code: string,
-    message: string,
-    opts: { retriable?: boolean; status?: number; fields?: FieldError[]; cause?: unknown } = {},
-  ) {
+  constructor(code: string, message: string, opts: { retriable?: boolean; status?: number; fields?: FieldError[]; cause?: unknown } = {}) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = 'PassageError';
     this.code = code;
@@ -35,7 +31,7 @@ export function badRequest(code: string, message: string, fields: FieldError[] =
 
 export function isRetriable(err: unknown): boolean {
   if (err instanceof PassageError) return err.retriable;
-  if (typeof err === 'object' && err !== null && 'retriable' in err) return Boolean((err as { retriable: unknown }).retriable);
+  if (typeof err === 'object' && err !== null && 'retriable' in err) return Boolean((err).retriable);
   return false;
 }
 

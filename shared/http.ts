@@ -5,14 +5,15 @@
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { PassageError, type FieldError } from './errors.js';
 import type { Logger } from './log.js';
 import { histogram, registry } from './metrics.js';
 
 export type App = FastifyInstance<
-  import('node:http').Server,
-  import('node:http').IncomingMessage,
-  import('node:http').ServerResponse,
+  Server,
+  IncomingMessage,
+  ServerResponse,
   Logger,
   TypeBoxTypeProvider
 >;
@@ -71,12 +72,19 @@ export function createHttpServer(opts: HttpOptions): App {
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   // NDJSON bodies arrive as text; the route parses them line by line so a bad line is one rejection.
-  app.addContentTypeParser(['application/x-ndjson', 'application/ndjson', 'application/jsonl'], { parseAs: 'string' }, (_req, body, done) => {
-    done(null, body);
-  });
+  app.addContentTypeParser(
+    ['application/x-ndjson', 'application/ndjson', 'application/jsonl'],
+    { parseAs: 'string' },
+    (_req, body, done) => {
+      done(null, body);
+    },
+  );
 
   app.addHook('onResponse', (req, reply, done) => {
-    requestSeconds.observe({ method: req.method, route: req.routeOptions.url ?? 'unknown', status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    requestSeconds.observe(
+      { method: req.method, route: req.routeOptions.url ?? 'unknown', status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
     done();
   });
 
@@ -86,8 +94,10 @@ export function createHttpServer(opts: HttpOptions): App {
       if (err.retriable) void reply.header('retry-after', '5');
       return sendProblem(reply, problem(err.status, err.code, err.message, err.fields));
     }
-    if (err.validation) return sendProblem(reply, problem(400, 'invalid_request', 'the request does not match the route schema', validationFields(err)));
-    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return sendProblem(reply, problem(413, 'payload_too_large', `body exceeds ${opts.maxBodyBytes} bytes`));
+    if (err.validation)
+      return sendProblem(reply, problem(400, 'invalid_request', 'the request does not match the route schema', validationFields(err)));
+    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
+      return sendProblem(reply, problem(413, 'payload_too_large', `body exceeds ${opts.maxBodyBytes} bytes`));
     if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return sendProblem(reply, problem(415, 'unsupported_media_type', err.message));
     if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) {
       return sendProblem(reply, problem(err.statusCode, 'invalid_body', err.message));

@@ -32,7 +32,13 @@ export interface StartOptions {
 export async function startPassage(config: Config, logger: Logger, opts: StartOptions): Promise<Passage> {
   const runtime = await openRuntime(config, logger, opts.overrides);
   const has = (r: Role): boolean => opts.role === 'all' || opts.role === r;
-  const cameraIngest = new CameraIngest({ bus: runtime.bus, codec: runtime.codec, topics: runtime.topics, sensors: runtime.sensors, limits: config.ingest });
+  const cameraIngest = new CameraIngest({
+    bus: runtime.bus,
+    codec: runtime.codec,
+    topics: runtime.topics,
+    sensors: runtime.sensors,
+    limits: config.ingest,
+  });
   const processor = has('processor')
     ? new FootfallProcessor({
         bus: runtime.bus,
@@ -61,10 +67,17 @@ export async function startPassage(config: Config, logger: Logger, opts: StartOp
     ingestRoutes(app, { camera: cameraIngest, maxRecordsPerRequest: config.ingest.maxRecordsPerRequest, auth });
   }
   if (has('api')) {
-    footfallRoute(app, { store: runtime.store, auth, timeZone: config.timeZone, maxResultRows: config.query.maxResultRows, queryTimeoutMs: config.query.timeoutMs });
+    footfallRoute(app, {
+      store: runtime.store,
+      auth,
+      timeZone: config.timeZone,
+      maxResultRows: config.query.maxResultRows,
+      queryTimeoutMs: config.query.timeoutMs,
+    });
   }
   await processor?.start();
-  const simulator = opts.simulate === true ? new CameraSimulator({ ingest: cameraIngest, sensors: runtime.sensors, store: runtime.store, logger }) : null;
+  const simulator =
+    opts.simulate === true ? new CameraSimulator({ ingest: cameraIngest, sensors: runtime.sensors, store: runtime.store, logger }) : null;
   await simulator?.start();
 
   return {

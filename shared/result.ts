@@ -3,10 +3,7 @@
 
 export type Reason = string;
 
-export type StepResult<T> =
-  | { kind: 'ok'; value: T }
-  | { kind: 'dlq'; reason: Reason; error: string }
-  | { kind: 'drop'; reason: Reason };
+export type StepResult<T> = { kind: 'ok'; value: T } | { kind: 'dlq'; reason: Reason; error: string } | { kind: 'drop'; reason: Reason };
 
 export const ok = <T>(value: T): StepResult<T> => ({ kind: 'ok', value });
 export const dlq = (reason: Reason, error: string): StepResult<never> => ({ kind: 'dlq', reason, error });

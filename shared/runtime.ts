@@ -45,10 +45,14 @@ export async function openRuntime(config: Config, logger: Logger, overrides: Run
   const onRetry = (what: string) => (err: unknown, attempt: number, delayMs: number) =>
     log.warn({ err: errorMessage(err), attempt, delayMs }, `${what} not available yet; retrying`);
 
-  const bus = overrides.bus ?? (config.kafka ? new KafkaBus({ brokers: config.kafka.brokers, clientId: config.kafka.clientId, logger }) : new MemoryBus());
-  const codec = overrides.codec ?? (config.schemaRegistryUrl ? new ConfluentSchemaRegistry(config.schemaRegistryUrl) : new LocalSchemaRegistry());
+  const bus =
+    overrides.bus ??
+    (config.kafka ? new KafkaBus({ brokers: config.kafka.brokers, clientId: config.kafka.clientId, logger }) : new MemoryBus());
+  const codec =
+    overrides.codec ?? (config.schemaRegistryUrl ? new ConfluentSchemaRegistry(config.schemaRegistryUrl) : new LocalSchemaRegistry());
   const store =
-    overrides.store ?? (config.clickhouse ? new ClickHouseStore(config.clickhouse) : new ChdbStore(path.join(config.dataDir, 'chdb'), config.database));
+    overrides.store ??
+    (config.clickhouse ? new ClickHouseStore(config.clickhouse) : new ChdbStore(path.join(config.dataDir, 'chdb'), config.database));
   const topics = new Topics(config.topicPrefix);
 
   await withRetry(() => migrate(store), { onRetry: onRetry('store') });

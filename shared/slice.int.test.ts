@@ -13,12 +13,21 @@ const ADMIN = 'test-admin-key-0123456789';
 describe.runIf(brokers !== null && registryUrl !== null)('vertical slice through real Kafka and the Schema Registry', () => {
   let passage: Passage;
   beforeAll(async () => {
-    const config = testConfig({ KAFKA_BROKERS: brokers!.join(','), SCHEMA_REGISTRY_URL: registryUrl!, KAFKA_TOPIC_PREFIX: `${uid()}.`, KAFKA_TOPIC_PARTITIONS: '3' });
+    const config = testConfig({
+      KAFKA_BROKERS: brokers!.join(','),
+      SCHEMA_REGISTRY_URL: registryUrl!,
+      KAFKA_TOPIC_PREFIX: `${uid()}.`,
+      KAFKA_TOPIC_PARTITIONS: '3',
+    });
     const logger = quietLogger();
     passage = await startPassage(config, logger, {
       role: 'all',
       adminKey: ADMIN,
-      overrides: { bus: new KafkaBus({ brokers: brokers!, clientId: 'passage-slice-test', logger, sessionTimeoutMs: 10_000 }), codec: new ConfluentSchemaRegistry(registryUrl!), store: await chdbStore() },
+      overrides: {
+        bus: new KafkaBus({ brokers: brokers!, clientId: 'passage-slice-test', logger, sessionTimeoutMs: 10_000 }),
+        codec: new ConfluentSchemaRegistry(registryUrl!),
+        store: await chdbStore(),
+      },
     });
   });
   afterAll(() => passage?.close());

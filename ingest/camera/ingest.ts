@@ -49,8 +49,16 @@ function shapeErrors(value: unknown): FieldError[] {
   return errors;
 }
 
-export function cameraRecordId(r: { id?: string | undefined; sensorId: string; start: number; end: number; line: string | null; class: string | null }): string {
-  const natural = r.id !== undefined ? `vendor|${r.sensorId}|${r.id}` : `natural|${r.sensorId}|${r.start}|${r.end}|${r.line ?? ''}|${r.class ?? ''}`;
+export function cameraRecordId(r: {
+  id?: string | undefined;
+  sensorId: string;
+  start: number;
+  end: number;
+  line: string | null;
+  class: string | null;
+}): string {
+  const natural =
+    r.id !== undefined ? `vendor|${r.sensorId}|${r.id}` : `natural|${r.sensorId}|${r.start}|${r.end}|${r.line ?? ''}|${r.class ?? ''}`;
   return createHash('sha256').update(`camera|${natural}`).digest('hex').slice(0, 32);
 }
 
@@ -108,7 +116,15 @@ export class CameraIngest {
       return { errors: [{ field: 'sensorId', reason: `sensor ${v.sensorId} is registered as a ${sensor.source} sensor, not a camera` }] };
     }
     if (lat === null && lng === null) {
-      if (sensor === null) return { errors: [{ field: 'sensorId', reason: `unknown sensor ${v.sensorId}: register it (PUT /v1/sensors/{id}) or send lat and lng with the record` }] };
+      if (sensor === null)
+        return {
+          errors: [
+            {
+              field: 'sensorId',
+              reason: `unknown sensor ${v.sensorId}: register it (PUT /v1/sensors/{id}) or send lat and lng with the record`,
+            },
+          ],
+        };
       lat = sensor.lat;
       lng = sensor.lng;
     }
@@ -127,7 +143,13 @@ export class CameraIngest {
       lng,
       receivedAt: nowMs,
     };
-    errors.push(...checkCameraCount(record, { latestEndMs: nowMs + this.deps.limits.maxFutureMs, maxIntervalMs: DEFAULT_MAX_INTERVAL_MS, maxCount: DEFAULT_MAX_COUNT }));
+    errors.push(
+      ...checkCameraCount(record, {
+        latestEndMs: nowMs + this.deps.limits.maxFutureMs,
+        maxIntervalMs: DEFAULT_MAX_INTERVAL_MS,
+        maxCount: DEFAULT_MAX_COUNT,
+      }),
+    );
     return errors.length > 0 ? { errors } : { record };
   }
 }

@@ -60,7 +60,15 @@ export class CameraSimulator {
 
   async start(nowMs = Date.now()): Promise<void> {
     for (const c of COPENHAGEN_CAMERAS) {
-      await this.deps.sensors.put({ sensorId: c.sensorId, source: 'camera', lat: c.lat, lng: c.lng, site: c.site, owner: 'simulator', metadata: { simulated: true } });
+      await this.deps.sensors.put({
+        sensorId: c.sensorId,
+        source: 'camera',
+        lat: c.lat,
+        lng: c.lng,
+        site: c.site,
+        owner: 'simulator',
+        metadata: { simulated: true },
+      });
     }
     const recent = await this.deps.store.query<{ n: string }>(
       `SELECT count() AS n FROM {db:Identifier}.counts_5m WHERE source = 'camera' AND window_start >= now() - INTERVAL 3 HOUR`,
@@ -69,19 +77,36 @@ export class CameraSimulator {
     if (Number(recent[0]?.n ?? 0) === 0) {
       const records = [];
       for (let t = end - 180 * MINUTE_MS; t < end; t += 5 * MINUTE_MS) {
-        for (let i = 0; i < COPENHAGEN_CAMERAS.length; i++) records.push({ ok: true as const, value: { sensorId: COPENHAGEN_CAMERAS[i]!.sensorId, start: t, end: t + 5 * MINUTE_MS, ...simulatedCount(i, t, t + 5 * MINUTE_MS) } });
+        for (let i = 0; i < COPENHAGEN_CAMERAS.length; i++)
+          records.push({
+            ok: true as const,
+            value: {
+              sensorId: COPENHAGEN_CAMERAS[i]!.sensorId,
+              start: t,
+              end: t + 5 * MINUTE_MS,
+              ...simulatedCount(i, t, t + 5 * MINUTE_MS),
+            },
+          });
       }
       const r = await this.deps.ingest.ingest(records);
       this.deps.logger.info({ accepted: r.accepted, rejected: r.rejected.length }, 'camera simulator filled the last three hours');
     }
     let last = end;
-    this.timer = setInterval(() => {
-      const now = Math.floor(Date.now() / MINUTE_MS) * MINUTE_MS;
-      if (now <= last) return;
-      const records = COPENHAGEN_CAMERAS.map((c, i) => ({ ok: true as const, value: { sensorId: c.sensorId, start: last, end: now, ...simulatedCount(i, last, now) } }));
-      last = now;
-      this.deps.ingest.ingest(records).catch((err: unknown) => this.deps.logger.warn({ err: String(err) }, 'camera simulator could not ingest'));
-    }, Math.min(this.intervalMs, 5000));
+    this.timer = setInterval(
+      () => {
+        const now = Math.floor(Date.now() / MINUTE_MS) * MINUTE_MS;
+        if (now <= last) return;
+        const records = COPENHAGEN_CAMERAS.map((c, i) => ({
+          ok: true as const,
+          value: { sensorId: c.sensorId, start: last, end: now, ...simulatedCount(i, last, now) },
+        }));
+        last = now;
+        this.deps.ingest
+          .ingest(records)
+          .catch((err: unknown) => this.deps.logger.warn({ err: String(err) }, 'camera simulator could not ingest'));
+      },
+      Math.min(this.intervalMs, 5000),
+    );
     this.timer.unref();
   }
 

@@ -27,7 +27,10 @@ import { decodeCameraCount, locate } from './steps.js';
 const SOURCE = 'camera';
 const TABLE = 'counts_5m';
 
-const recordsTotal = counter('processor_records_total', 'Records consumed by processors, by outcome (ok, dlq, drop)', ['source', 'outcome']);
+const recordsTotal = counter('processor_records_total', 'Records consumed by processors, by outcome (ok, dlq, drop)', [
+  'source',
+  'outcome',
+]);
 const lateTotal = counter('late_records_total', 'Records that arrived after their window closed (stored as corrections)', ['source']);
 const windowsClosed = counter('windows_closed_total', 'Event-time windows closed, by what closed them', ['source', 'reason']);
 const openWindowsGauge = gauge('open_windows', 'Event-time windows currently open', ['source']);
@@ -81,10 +84,11 @@ export class FootfallProcessor {
       topics: [this.topic],
       fromBeginning: true,
       onBatch: (batch, ctx) => this.onBatch(batch, ctx),
-      // A new assignment restarts from committed offsets: state built past them is dropped.
-      onAssign: (assigned) => {
-        this.states = new Map();
-        this.log.info({ assigned: assigned.map((a) => a.partition) }, 'partitions assigned');
+      // Rewound partitions restart from their committed offsets: state built past them is dropped.
+      onRewind: (partitions, whole) => {
+        if (whole) this.states = new Map();
+        for (const p of partitions) this.states.delete(p.partition);
+        this.log.info({ partitions: partitions.map((a) => a.partition), whole }, 'partitions rewound to committed offsets');
       },
       onError: (err) => this.log.error({ err: errorMessage(err) }, 'batch failed; restarting from committed offsets'),
     });
@@ -127,7 +131,8 @@ export class FootfallProcessor {
       pendingTo: meta.pending !== null && meta.pending.from === committed?.offset ? meta.pending.to : null,
       letters: [],
     };
-    if (st.pendingTo !== null) this.log.info({ partition, from: meta.pending?.from, to: st.pendingTo }, 'repeating an announced write after restart');
+    if (st.pendingTo !== null)
+      this.log.info({ partition, from: meta.pending?.from, to: st.pendingTo }, 'repeating an announced write after restart');
     this.states.set(partition, st);
     return st;
   }

@@ -20,11 +20,20 @@ export async function decodeCameraCount(m: InMessage, codec: SchemaCodec, maxFut
     if (isRetriable(err)) throw err;
     return dlq(err instanceof PassageError ? err.code : 'undecodable', errorMessage(err));
   }
-  if (typeof value.sensorId !== 'string' || typeof value.in !== 'number' || typeof value.out !== 'number' || typeof value.start !== 'number') {
+  if (
+    typeof value.sensorId !== 'string' ||
+    typeof value.in !== 'number' ||
+    typeof value.out !== 'number' ||
+    typeof value.start !== 'number'
+  ) {
     return dlq('wrong_schema', 'value was written with a schema that is not a camera count');
   }
   const r = value as unknown as CameraCount;
-  const problems = checkCameraCount(r, { latestEndMs: m.timestamp + maxFutureMs, maxIntervalMs: DEFAULT_MAX_INTERVAL_MS, maxCount: DEFAULT_MAX_COUNT });
+  const problems = checkCameraCount(r, {
+    latestEndMs: m.timestamp + maxFutureMs,
+    maxIntervalMs: DEFAULT_MAX_INTERVAL_MS,
+    maxCount: DEFAULT_MAX_COUNT,
+  });
   if (problems.length > 0) return dlq('out_of_range', problems.map((p) => `${p.field} ${p.reason}`).join('; '));
   return ok(r);
 }

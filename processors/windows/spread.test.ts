@@ -28,7 +28,7 @@ describe('spreadCount', () => {
 
   it('never loses or invents counts, and stays inside the interval (random cases)', () => {
     let seed = 42;
-    const rnd = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const rnd = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     for (let i = 0; i < 500; i++) {
       const start = T0 + Math.floor(rnd() * 86_400_000);
       const end = start + 1 + Math.floor(rnd() * 6 * 3_600_000);
@@ -51,7 +51,9 @@ describe('spreadCount', () => {
 
   it('keeps hourly sums exact for a count spanning whole hours', () => {
     const shares = spreadCount(T0, T0 + 3 * 3_600_000, 1000, W);
-    const perHour = [0, 1, 2].map((h) => shares.filter((s) => Math.floor((s.windowStart - T0) / 3_600_000) === h).reduce((a, s) => a + s.count, 0));
+    const perHour = [0, 1, 2].map((h) =>
+      shares.filter((s) => Math.floor((s.windowStart - T0) / 3_600_000) === h).reduce((a, s) => a + s.count, 0),
+    );
     expect(perHour.reduce((a, b) => a + b, 0)).toBe(1000);
     // Proportional to the overlap: each hour gets a third, within one count of rounding.
     for (const h of perHour) expect(Math.abs(h - 1000 / 3)).toBeLessThanOrEqual(1);

@@ -18,8 +18,13 @@ export interface KafkaBusOptions {
 
 function translate(err: unknown, what: string): PassageError {
   if (err instanceof PassageError) return err;
-  const retriable = typeof err === 'object' && err !== null && 'retriable' in err ? Boolean((err as { retriable: unknown }).retriable) : true;
-  return new PassageError(retriable ? 'bus_unavailable' : 'bus_error', `${what}: ${errorMessage(err)}`, { retriable, status: 503, cause: err });
+  const retriable =
+    typeof err === 'object' && err !== null && 'retriable' in err ? Boolean((err).retriable) : true;
+  return new PassageError(retriable ? 'bus_unavailable' : 'bus_error', `${what}: ${errorMessage(err)}`, {
+    retriable,
+    status: 503,
+    cause: err,
+  });
 }
 
 function headersOf(h: Record<string, unknown> | undefined): Record<string, string> {
@@ -86,7 +91,7 @@ export class KafkaBus implements Bus {
       });
     } catch (err) {
       // Another instance creating the same topics at the same moment is fine.
-      if (typeof err === 'object' && err !== null && 'type' in err && (err as { type: unknown }).type === 'TOPIC_ALREADY_EXISTS') return;
+      if (typeof err === 'object' && err !== null && 'type' in err && (err).type === 'TOPIC_ALREADY_EXISTS') return;
       throw translate(err, 'creating topics');
     }
   }
@@ -119,9 +124,15 @@ export class KafkaBus implements Bus {
       retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 30_000 },
     });
     let stopping = false;
+    // Our own commits per partition: where a failed batch's partition is rewound to.
+    const committedHere = new Map<string, number>();
     consumer.on(consumer.events.GROUP_JOIN, (e) => {
+      committedHere.clear();
       const assignment = e.payload.memberAssignment as Record<string, number[]>;
-      opts.onAssign?.(Object.entries(assignment).flatMap(([topic, parts]) => parts.map((partition) => ({ topic, partition }))));
+      opts.onRewind?.(
+        Object.entries(assignment).flatMap(([topic, parts]) => parts.map((partition) => ({ topic, partition }))),
+        true,
+      );
     });
     consumer.on(consumer.events.CRASH, (e) => opts.onError?.(e.payload.error));
     try {
@@ -131,35 +142,53 @@ export class KafkaBus implements Bus {
         autoCommit: false,
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: 4,
-        eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+        eachBatch: async (payload) => {
+          const { batch } = payload;
+          const isRunning = (): boolean => payload.isRunning();
           if (batch.messages.length === 0) return;
-          await opts.onBatch(
-            {
-              topic: batch.topic,
-              partition: batch.partition,
-              messages: batch.messages.map((m) => ({
+          const tpKey = `${batch.topic}:${batch.partition}`;
+          try {
+            await opts.onBatch(
+              {
                 topic: batch.topic,
                 partition: batch.partition,
-                offset: Number(m.offset),
-                key: m.key,
-                value: m.value,
-                headers: headersOf(m.headers),
-                timestamp: Number(m.timestamp),
-              })),
-            },
-            {
-              resolve: (offset) => resolveOffset(String(offset)),
-              commit: async (nextOffset, metadata) => {
-                try {
-                  await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: String(nextOffset), metadata: metadata ?? null }]);
-                } catch (err) {
-                  throw translate(err, `committing ${batch.topic}/${batch.partition}@${nextOffset}`);
-                }
+                messages: batch.messages.map((m) => ({
+                  topic: batch.topic,
+                  partition: batch.partition,
+                  offset: Number(m.offset),
+                  key: m.key,
+                  value: m.value,
+                  headers: headersOf(m.headers),
+                  timestamp: Number(m.timestamp),
+                })),
               },
-              heartbeat,
-              isRunning: () => !stopping && isRunning() && !isStale(),
-            },
-          );
+              {
+                resolve: (offset) => payload.resolveOffset(String(offset)),
+                commit: async (nextOffset, metadata) => {
+                  try {
+                    await consumer.commitOffsets([
+                      { topic: batch.topic, partition: batch.partition, offset: String(nextOffset), metadata: metadata ?? null },
+                    ]);
+                    committedHere.set(tpKey, nextOffset);
+                  } catch (err) {
+                    throw translate(err, `committing ${batch.topic}/${batch.partition}@${nextOffset}`);
+                  }
+                },
+                heartbeat: () => payload.heartbeat(),
+                isRunning: () => !stopping && payload.isRunning() && !payload.isStale(),
+              },
+            );
+          } catch (err) {
+            // NOTE: kafkajs would retry the batch from the last *resolved* offset; Passage's contract
+            // is a rewind to the committed offset (processors hold uncommitted state), so seek there.
+            opts.onError?.(err);
+            if (stopping || !isRunning()) return;
+            await new Promise((r) => setTimeout(r, 1000));
+            const offset =
+              committedHere.get(tpKey) ?? (await this.rewindTarget(opts.groupId, batch.topic, batch.partition, opts.fromBeginning));
+            consumer.seek({ topic: batch.topic, partition: batch.partition, offset: String(offset) });
+            opts.onRewind?.([{ topic: batch.topic, partition: batch.partition }], false);
+          }
         },
       });
     } catch (err) {
@@ -174,6 +203,15 @@ export class KafkaBus implements Bus {
         await consumer.disconnect();
       },
     };
+  }
+
+  /** The committed offset of a partition, else where the group starts (earliest or latest). */
+  private async rewindTarget(groupId: string, topic: string, partition: number, fromBeginning: boolean): Promise<number> {
+    const c = (await this.committed(groupId, topic)).find((x) => x.partition === partition)?.offset ?? null;
+    if (c !== null) return c;
+    const offsets = await this.admin.fetchTopicOffsets(topic);
+    const p = offsets.find((o) => o.partition === partition);
+    return Number(fromBeginning ? (p?.low ?? 0) : (p?.high ?? 0));
   }
 
   async committed(groupId: string, topic: string): Promise<CommittedOffset[]> {

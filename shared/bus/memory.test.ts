@@ -10,7 +10,9 @@ describe('in-process bus', () => {
     await expect(bus.produce('nope', [{ key: null, value: null }])).rejects.toThrow(/does not exist/);
     await bus.ensureTopics([{ name: 't', partitions: 1, config: {} }]);
     const sub = await bus.consume({ groupId: 'g', topics: ['t'], fromBeginning: true, onBatch: () => Promise.resolve() });
-    await expect(bus.consume({ groupId: 'g', topics: ['t'], fromBeginning: true, onBatch: () => Promise.resolve() })).rejects.toThrow(/one consumer per group/);
+    await expect(bus.consume({ groupId: 'g', topics: ['t'], fromBeginning: true, onBatch: () => Promise.resolve() })).rejects.toThrow(
+      /one consumer per group/,
+    );
     await sub.stop();
   });
 });

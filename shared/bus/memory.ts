@@ -1,6 +1,6 @@
 // In-process bus for embedded mode: the same contract as the Kafka bus (partitions by key, group
-// offsets with metadata, redelivery of unresolved messages, restart from committed offsets after a
-// failed batch), kept in memory. One consumer per group.
+// offsets with metadata, redelivery of unresolved messages, a failed batch's partition rewound to
+// its committed offset), kept in memory. One consumer per group.
 
 import { PassageError } from '../errors.js';
 import type { TopicSpec } from '../topics.js';
@@ -37,7 +37,11 @@ export class MemoryBus implements Bus {
 
   ensureTopics(specs: TopicSpec[]): Promise<void> {
     for (const s of specs) {
-      if (!this.topics.has(s.name)) this.topics.set(s.name, Array.from({ length: s.partitions }, () => []));
+      if (!this.topics.has(s.name))
+        this.topics.set(
+          s.name,
+          Array.from({ length: s.partitions }, () => []),
+        );
     }
     return Promise.resolve();
   }
@@ -49,7 +53,15 @@ export class MemoryBus implements Bus {
       const key = m.key === null ? null : Buffer.isBuffer(m.key) ? m.key : Buffer.from(m.key);
       const partition = key === null ? this.roundRobin++ % parts.length : hashKey(key) % parts.length;
       const log = parts[partition]!;
-      log.push({ topic, partition, offset: log.length, key, value: m.value, headers: { ...(m.headers ?? {}) }, timestamp: m.timestamp ?? Date.now() });
+      log.push({
+        topic,
+        partition,
+        offset: log.length,
+        key,
+        value: m.value,
+        headers: { ...(m.headers ?? {}) },
+        timestamp: m.timestamp ?? Date.now(),
+      });
     }
     const waiters = this.waiters;
     this.waiters = [];
@@ -75,25 +87,30 @@ export class MemoryBus implements Bus {
 
   consume(opts: ConsumeOptions): Promise<Subscription> {
     if (this.activeGroups.has(opts.groupId)) {
-      return Promise.reject(new PassageError('group_busy', `the in-process bus runs one consumer per group; ${opts.groupId} already has one`));
+      return Promise.reject(
+        new PassageError('group_busy', `the in-process bus runs one consumer per group; ${opts.groupId} already has one`),
+      );
     }
-    for (const t of opts.topics) if (!this.topics.has(t)) return Promise.reject(new PassageError('unknown_topic', `topic ${t} does not exist`));
+    for (const t of opts.topics)
+      if (!this.topics.has(t)) return Promise.reject(new PassageError('unknown_topic', `topic ${t} does not exist`));
     this.activeGroups.add(opts.groupId);
     let running = true;
     const commits = this.commits.get(opts.groupId) ?? new Map<string, { offset: number; metadata: string | null }>();
     this.commits.set(opts.groupId, commits);
-    const assigned: TopicPartition[] = opts.topics.flatMap((topic) => this.topics.get(topic)!.map((_, partition) => ({ topic, partition })));
+    const assigned: TopicPartition[] = opts.topics.flatMap((topic) =>
+      this.topics.get(topic)!.map((_, partition) => ({ topic, partition })),
+    );
     const positions = new Map<string, number>();
-    const restart = (): void => {
-      for (const tp of assigned) {
+    const rewind = (tps: TopicPartition[], whole: boolean): void => {
+      for (const tp of tps) {
         const k = `${tp.topic}:${tp.partition}`;
         positions.set(k, commits.get(k)?.offset ?? (opts.fromBeginning ? 0 : this.topics.get(tp.topic)![tp.partition]!.length));
       }
-      opts.onAssign?.(assigned);
+      opts.onRewind?.(tps, whole);
     };
 
     const loop = async (): Promise<void> => {
-      restart();
+      rewind(assigned, true);
       while (running) {
         let delivered = false;
         for (const tp of assigned) {
@@ -124,17 +141,17 @@ export class MemoryBus implements Bus {
           } catch (err) {
             opts.onError?.(err);
             await new Promise((r) => setTimeout(r, this.retryBackoffMs));
-            restart();
-            break;
+            rewind([tp], false);
           }
         }
-        if (!delivered && running) await new Promise<void>((r) => {
-          const t = setTimeout(r, 200);
-          this.waiters.push(() => {
-            clearTimeout(t);
-            r();
+        if (!delivered && running)
+          await new Promise<void>((r) => {
+            const t = setTimeout(r, 200);
+            this.waiters.push(() => {
+              clearTimeout(t);
+              r();
+            });
           });
-        });
       }
     };
     const done = loop();

@@ -50,11 +50,12 @@ export interface ConsumeOptions {
   fromBeginning: boolean;
   onBatch(batch: PartitionBatch, ctx: BatchContext): Promise<void>;
   /**
-   * Called when this member's assignment (re)starts: positions go back to the committed offsets, so
-   * any per-partition state built from uncommitted messages must be dropped.
+   * Called when the positions of `partitions` go back to their committed offsets — a new assignment
+   * (`whole`: these are all the member's partitions now) or a failed batch — so state built from
+   * their uncommitted messages must be dropped.
    */
-  onAssign?(assigned: TopicPartition[]): void;
-  /** Called when onBatch threw; the consumer then restarts from the committed offsets after a backoff. */
+  onRewind?(partitions: TopicPartition[], whole: boolean): void;
+  /** Called when onBatch threw; that partition is then rewound to its committed offset after a backoff. */
   onError?(err: unknown): void;
 }
 

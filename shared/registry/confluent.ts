@@ -8,7 +8,7 @@ import type { AvroSchema, Decoded, SchemaCodec } from './types.js';
 import { invalidRecordError, unframe } from './wire.js';
 
 function status(err: unknown): number | null {
-  if (typeof err === 'object' && err !== null && 'status' in err) return Number((err as { status: unknown }).status);
+  if (typeof err === 'object' && err !== null && 'status' in err) return Number((err).status);
   return null;
 }
 
@@ -41,9 +41,13 @@ export class ConfluentSchemaRegistry implements SchemaCodec {
       return id;
     } catch (err) {
       if (status(err) === 409) {
-        throw new PassageError('incompatible_schema', `schema for ${subject} is not BACKWARD compatible: ${errorMessage(err)}`, { status: 409, cause: err });
+        throw new PassageError('incompatible_schema', `schema for ${subject} is not BACKWARD compatible: ${errorMessage(err)}`, {
+          status: 409,
+          cause: err,
+        });
       }
-      if (status(err) !== null && status(err)! < 500) throw new PassageError('schema_rejected', `registry refused the schema for ${subject}: ${errorMessage(err)}`, { cause: err });
+      if (status(err) !== null && status(err)! < 500)
+        throw new PassageError('schema_rejected', `registry refused the schema for ${subject}: ${errorMessage(err)}`, { cause: err });
       throw unavailable(`registering ${subject}`, err);
     }
   }
@@ -63,7 +67,10 @@ export class ConfluentSchemaRegistry implements SchemaCodec {
       return await this.registry.encode(id, value);
     } catch (err) {
       if (err !== null && typeof err === 'object' && 'paths' in err) {
-        throw invalidRecordError(subject, (err as { paths: string[][] }).paths.map((p) => p.join('.')));
+        throw invalidRecordError(
+          subject,
+          (err as { paths: string[][] }).paths.map((p) => p.join('.')),
+        );
       }
       throw unavailable(`encoding for ${subject}`, err);
     }
@@ -75,7 +82,8 @@ export class ConfluentSchemaRegistry implements SchemaCodec {
       await this.registry.getSchema(schemaId);
     } catch (err) {
       const s = status(err);
-      if (s === 404 || s === 422 || s === 400) throw new PassageError('unknown_schema', `schema id ${schemaId} is not in the registry`, { cause: err });
+      if (s === 404 || s === 422 || s === 400)
+        throw new PassageError('unknown_schema', `schema id ${schemaId} is not in the registry`, { cause: err });
       throw unavailable(`fetching schema ${schemaId}`, err);
     }
     try {

@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { registerAll, topicSchemas } from '../../schemas/index.js';
-import { PassageError } from '../errors.js';
+import type { PassageError } from '../errors.js';
 import { uid } from '../testing/fixtures.js';
 import { subjectOf, Topics } from '../topics.js';
 import type { SchemaCodec } from './types.js';
@@ -64,7 +64,11 @@ export function codecContract(makeCodec: () => SchemaCodec): void {
       const codec = makeCodec();
       const topics = new Topics(`${uid()}.`);
       const first = await registerAll(codec, topics);
-      expect([...first.keys()].sort()).toEqual(topicSchemas(topics).map((t) => subjectOf(t.topic)).sort());
+      expect([...first.keys()].sort()).toEqual(
+        topicSchemas(topics)
+          .map((t) => subjectOf(t.topic))
+          .sort(),
+      );
       expect(await registerAll(codec, topics)).toEqual(first);
     });
   });

@@ -24,7 +24,11 @@ export class LocalSchemaRegistry implements SchemaCodec {
         type.createResolver(latest.type);
       } catch (err) {
         return Promise.reject(
-          new PassageError('incompatible_schema', `schema for ${subject} is not BACKWARD compatible with version ${versions.length}: ${String(err)}`, { status: 409 }),
+          new PassageError(
+            'incompatible_schema',
+            `schema for ${subject} is not BACKWARD compatible with version ${versions.length}: ${String(err)}`,
+            { status: 409 },
+          ),
         );
       }
     }
@@ -40,7 +44,8 @@ export class LocalSchemaRegistry implements SchemaCodec {
     const latest = this.subjects.get(subject)?.at(-1);
     if (latest === undefined) return Promise.reject(new PassageError('unknown_subject', `no schema registered for ${subject}`));
     const paths: string[] = [];
-    if (!latest.type.isValid(value, { errorHook: (p) => paths.push(p.join('.')) })) return Promise.reject(invalidRecordError(subject, paths));
+    if (!latest.type.isValid(value, { errorHook: (p) => paths.push(p.join('.')) }))
+      return Promise.reject(invalidRecordError(subject, paths));
     return Promise.resolve(frame(latest.id, latest.type.toBuffer(value)));
   }
 

@@ -18,8 +18,12 @@ export function unframe(buf: Buffer): { schemaId: number; payload: Buffer } {
 }
 
 export function invalidRecordError(subject: string, paths: string[]): PassageError {
-  return new PassageError('invalid_record', `record does not match the schema of ${subject}; invalid fields: ${paths.join(', ') || '(root)'}`, {
-    status: 400,
-    fields: paths.map((p) => ({ field: p, reason: 'does not match the schema' })),
-  });
+  return new PassageError(
+    'invalid_record',
+    `record does not match the schema of ${subject}; invalid fields: ${paths.join(', ') || '(root)'}`,
+    {
+      status: 400,
+      fields: paths.map((p) => ({ field: p, reason: 'does not match the schema' })),
+    },
+  );
 }

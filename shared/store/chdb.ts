@@ -13,7 +13,9 @@ let shared: { path: string; session: Session; refs: number } | null = null;
 function openSession(dataPath: string): Session {
   if (shared !== null) {
     if (shared.path !== dataPath) {
-      throw new Error(`chDB already has ${shared.path} open in this process; it binds one data directory per process (asked for ${dataPath})`);
+      throw new Error(
+        `chDB already has ${shared.path} open in this process; it binds one data directory per process (asked for ${dataPath})`,
+      );
     }
     shared.refs += 1;
     return shared.session;
@@ -62,10 +64,14 @@ export class ChdbStore implements Store {
 
   async queryRaw(sql: string, params: Params, format: string, opts: QueryOptions = {}): Promise<Buffer> {
     try {
-      const res = await this.session.queryBindAsync(sql, { db: this.database, ...params }, {
-        format,
-        ...(opts.timeoutMs === undefined ? {} : { timeout: opts.timeoutMs }),
-      });
+      const res = await this.session.queryBindAsync(
+        sql,
+        { db: this.database, ...params },
+        {
+          format,
+          ...(opts.timeoutMs === undefined ? {} : { timeout: opts.timeoutMs }),
+        },
+      );
       return Buffer.from(res.bytes());
     } catch (err) {
       throw translateStoreError(err, 'chDB query failed');

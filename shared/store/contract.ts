@@ -45,9 +45,13 @@ export function storeContract(makeStore: () => Promise<Store>): void {
           { s: evil },
         );
         expect(r).toEqual({ s: evil, n: '0' });
-        const tables = await store.query<{ name: string }>("SELECT name FROM system.tables WHERE database = {db:String} AND name = 'sensors'");
+        const tables = await store.query<{ name: string }>(
+          "SELECT name FROM system.tables WHERE database = {db:String} AND name = 'sensors'",
+        );
         expect(tables).toHaveLength(1);
-        const [a] = await store.query<{ n: string }>('SELECT toString(length({cells:Array(UInt64)})) AS n', { cells: [623250002014175231n, 1n] });
+        const [a] = await store.query<{ n: string }>('SELECT toString(length({cells:Array(UInt64)})) AS n', {
+          cells: [623250002014175231n, 1n],
+        });
         expect(a?.n).toBe('2');
       } finally {
         await store.close();

@@ -44,21 +44,28 @@ export async function migrate(store: Store, migrations = loadMigrations()): Prom
      ENGINE = ReplacingMergeTree(applied_at) ORDER BY version`,
   );
   const done = new Map(
-    (await store.query<{ version: number; checksum: string }>('SELECT version, any(checksum) AS checksum FROM {db:Identifier}.schema_migrations GROUP BY version')).map(
-      (r) => [Number(r.version), r.checksum],
-    ),
+    (
+      await store.query<{ version: number; checksum: string }>(
+        'SELECT version, any(checksum) AS checksum FROM {db:Identifier}.schema_migrations GROUP BY version',
+      )
+    ).map((r) => [Number(r.version), r.checksum]),
   );
   const applied: number[] = [];
   for (const m of migrations) {
     const previous = done.get(m.version);
     if (previous !== undefined) {
       if (previous !== m.checksum) {
-        throw new PassageError('migration_changed', `migration ${m.version}_${m.name} was changed after it was applied; add a new migration instead`);
+        throw new PassageError(
+          'migration_changed',
+          `migration ${m.version}_${m.name} was changed after it was applied; add a new migration instead`,
+        );
       }
       continue;
     }
     for (const sql of m.statements) await store.command(sql);
-    await store.insert('schema_migrations', [{ version: m.version, name: m.name, checksum: m.checksum, applied_at: clickhouseTime(Date.now()) }]);
+    await store.insert('schema_migrations', [
+      { version: m.version, name: m.name, checksum: m.checksum, applied_at: clickhouseTime(Date.now()) },
+    ]);
     applied.push(m.version);
   }
   return applied;

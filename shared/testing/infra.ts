@@ -85,13 +85,19 @@ export async function findInfra(env: Record<string, string | undefined>): Promis
       if (!registry.ok) registry = { ok: false, reason: `${registry.reason}; ${reason}` };
     } else {
       if (local.startedHere) stops.push(() => run('bash', [STACK, 'down']));
-      if (!kafka.ok && local.env.KAFKA_BROKERS) kafka = { ok: true, value: { brokers: local.env.KAFKA_BROKERS.split(',') }, how: 'local process (deploy/local/stack.sh)' };
-      if (!registry.ok && local.env.SCHEMA_REGISTRY_URL) registry = { ok: true, value: { url: local.env.SCHEMA_REGISTRY_URL }, how: 'local process (deploy/local/stack.sh)' };
+      if (!kafka.ok && local.env.KAFKA_BROKERS)
+        kafka = { ok: true, value: { brokers: local.env.KAFKA_BROKERS.split(',') }, how: 'local process (deploy/local/stack.sh)' };
+      if (!registry.ok && local.env.SCHEMA_REGISTRY_URL)
+        registry = { ok: true, value: { url: local.env.SCHEMA_REGISTRY_URL }, how: 'local process (deploy/local/stack.sh)' };
     }
   }
 
   if (env.CLICKHOUSE_URL) {
-    clickhouse = { ok: true, value: { url: env.CLICKHOUSE_URL, user: env.CLICKHOUSE_USER ?? 'default', password: env.CLICKHOUSE_PASSWORD ?? '' }, how: 'CLICKHOUSE_URL' };
+    clickhouse = {
+      ok: true,
+      value: { url: env.CLICKHOUSE_URL, user: env.CLICKHOUSE_USER ?? 'default', password: env.CLICKHOUSE_PASSWORD ?? '' },
+      how: 'CLICKHOUSE_URL',
+    };
   } else if (docker) {
     const { ClickHouseContainer } = await import('@testcontainers/clickhouse');
     const c = await new ClickHouseContainer('clickhouse/clickhouse-server:25.8').start();

@@ -30,7 +30,7 @@ export interface Scenario {
 /** Deterministic scenario: sensors 0–14 send counts inside single 5-minute windows, 15–19 send 15-minute and hourly counts. */
 export function makeScenario(seed = 7): Scenario {
   let s = seed;
-  const rnd = (): number => ((s = (s * 48271) % 2147483647) / 2147483647);
+  const rnd = (): number => (s = (s * 48271) % 2147483647) / 2147483647;
   const sensors = Array.from({ length: 20 }, (_, i) => {
     const lat = 55.66 + (i % 5) * 0.006 + rnd() * 0.001;
     const lng = 12.55 + Math.floor(i / 5) * 0.01 + rnd() * 0.001;
@@ -42,16 +42,39 @@ export function makeScenario(seed = 7): Scenario {
     if (sensor.fine) {
       // 5-minute windows: a full 5-minute count, or three shorter counts inside the window.
       for (let t = T0; t < T0 + 180 * MIN; t += 5 * MIN) {
-        if (rnd() < 0.5) records.push({ sensorId: sensor.id, start: t, end: t + 5 * MIN, in: Math.floor(rnd() * 40), out: Math.floor(rnd() * 40), ...own });
+        if (rnd() < 0.5)
+          records.push({
+            sensorId: sensor.id,
+            start: t,
+            end: t + 5 * MIN,
+            in: Math.floor(rnd() * 40),
+            out: Math.floor(rnd() * 40),
+            ...own,
+          });
         else {
           records.push({ sensorId: sensor.id, start: t, end: t + MIN, in: Math.floor(rnd() * 9), out: Math.floor(rnd() * 9), ...own });
-          records.push({ sensorId: sensor.id, start: t + MIN, end: t + 2 * MIN, in: Math.floor(rnd() * 9), out: Math.floor(rnd() * 9), ...own });
-          records.push({ sensorId: sensor.id, start: t + 3 * MIN, end: t + 5 * MIN, in: Math.floor(rnd() * 9), out: Math.floor(rnd() * 9), ...own });
+          records.push({
+            sensorId: sensor.id,
+            start: t + MIN,
+            end: t + 2 * MIN,
+            in: Math.floor(rnd() * 9),
+            out: Math.floor(rnd() * 9),
+            ...own,
+          });
+          records.push({
+            sensorId: sensor.id,
+            start: t + 3 * MIN,
+            end: t + 5 * MIN,
+            in: Math.floor(rnd() * 9),
+            out: Math.floor(rnd() * 9),
+            ...own,
+          });
         }
       }
     } else {
       const len = i % 2 === 0 ? 15 * MIN : 60 * MIN;
-      for (let t = T0; t < T0 + 180 * MIN; t += len) records.push({ sensorId: sensor.id, start: t, end: t + len, in: Math.floor(rnd() * 500), out: Math.floor(rnd() * 500), ...own });
+      for (let t = T0; t < T0 + 180 * MIN; t += len)
+        records.push({ sensorId: sensor.id, start: t, end: t + len, in: Math.floor(rnd() * 500), out: Math.floor(rnd() * 500), ...own });
     }
   }
   return { sensors, records };
@@ -82,7 +105,12 @@ export async function runSlice(passage: Passage, adminKey: string): Promise<void
   const sc = makeScenario();
   const auth = { authorization: `Bearer ${adminKey}` };
   for (const s of sc.sensors.filter((x) => x.registered)) {
-    const res = await passage.app.inject({ method: 'PUT', url: `/v1/sensors/${s.id}`, headers: auth, payload: { source: 'camera', lat: s.lat, lng: s.lng, site: 'slice test' } });
+    const res = await passage.app.inject({
+      method: 'PUT',
+      url: `/v1/sensors/${s.id}`,
+      headers: auth,
+      payload: { source: 'camera', lat: s.lat, lng: s.lng, site: 'slice test' },
+    });
     expect(res.statusCode, res.body).toBe(200);
   }
   expect(sc.records.length).toBeGreaterThan(900);
@@ -95,7 +123,12 @@ export async function runSlice(passage: Passage, adminKey: string): Promise<void
     { payload: chunks[2]!.map((r) => JSON.stringify(r)).join('\n') + '\n', type: 'application/x-ndjson' },
   ];
   for (const [i, b] of bodies.entries()) {
-    const res = await passage.app.inject({ method: 'POST', url: '/v1/ingest/camera', headers: { ...auth, 'content-type': b.type }, payload: b.payload });
+    const res = await passage.app.inject({
+      method: 'POST',
+      url: '/v1/ingest/camera',
+      headers: { ...auth, 'content-type': b.type },
+      payload: b.payload,
+    });
     expect(res.statusCode, res.body).toBe(202);
     expect(res.json()).toEqual({ accepted: chunks[i]!.length, rejected: [] });
   }
@@ -109,13 +142,21 @@ export async function runSlice(passage: Passage, adminKey: string): Promise<void
       headers: auth,
     });
     expect(res.statusCode, res.body).toBe(200);
-    const body = res.json<{ privacy: { released: boolean }; data: { cell: string; bucketStart: string; value: number; suppressed: boolean }[] }>();
+    const body = res.json<{
+      privacy: { released: boolean };
+      data: { cell: string; bucketStart: string; value: number; suppressed: boolean }[];
+    }>();
     expect(body.privacy.released).toBe(false);
     return new Map(body.data.map((d) => [`${d.cell}|${Date.parse(d.bucketStart)}`, d.value]));
   };
   const total = (m: Sums): number => [...m.values()].reduce((a, b) => a + b, 0);
   const expectedTotal = sc.records.reduce((a, r) => a + r.in + r.out, 0);
-  const hourly = await eventually(() => query('1h'), (m) => total(m) === expectedTotal, 120_000, 250);
+  const hourly = await eventually(
+    () => query('1h'),
+    (m) => total(m) === expectedTotal,
+    120_000,
+    250,
+  );
   expect(hourly).toEqual(referenceSums(sc, '1h', false));
   const day0 = DateTime.fromMillis(T0, { zone: TZ }).startOf('day');
   expect(await query('1d', day0.toMillis(), day0.plus({ days: 2 }).toMillis())).toEqual(referenceSums(sc, '1d', false));

@@ -44,14 +44,19 @@ export function groupCells(cells: string[], resolution: number): Map<number, big
   for (const c of cells) {
     const r = cellResolution(c);
     if (r === null || r < 7 || r > 10) errors.push({ field: 'cells', reason: `${c} is not an H3 cell of resolution 7 to 10` });
-    else if (r > resolution) errors.push({ field: 'cells', reason: `${c} (resolution ${r}) is finer than the requested resolution ${resolution}` });
+    else if (r > resolution)
+      errors.push({ field: 'cells', reason: `${c} (resolution ${r}) is finer than the requested resolution ${resolution}` });
     else byRes.set(r, [...(byRes.get(r) ?? []), cellToUInt64(c.toLowerCase())]);
   }
   if (errors.length > 0) throw badRequest('invalid_cells', errors.map((e) => e.reason).join('; '), errors.slice(0, 20));
   return byRes;
 }
 
-export async function queryFootfall(store: Store, q: FootfallQuery, opts: { timeZone: string; maxRows: number; timeoutMs: number }): Promise<FootfallRow[]> {
+export async function queryFootfall(
+  store: Store,
+  q: FootfallQuery,
+  opts: { timeZone: string; maxRows: number; timeoutMs: number },
+): Promise<FootfallRow[]> {
   const byRes = groupCells(q.cells, q.resolution);
   const params: Params = {
     resolution: q.resolution,
@@ -82,9 +87,14 @@ export async function queryFootfall(store: Store, q: FootfallQuery, opts: { time
     HAVING bucket_s >= {fromS:Int64} AND bucket_s < {toS:Int64}
     ORDER BY out_cell, bucket_s
     LIMIT {limit:UInt32}`;
-  const rows = await store.query<{ out_cell: string; bucket_s: string | number; value: string | number }>(sql, params, { timeoutMs: opts.timeoutMs });
+  const rows = await store.query<{ out_cell: string; bucket_s: string | number; value: string | number }>(sql, params, {
+    timeoutMs: opts.timeoutMs,
+  });
   if (rows.length > opts.maxRows) {
-    throw badRequest('result_too_large', `the result has more than ${opts.maxRows} rows; ask for fewer cells, a shorter period or a coarser bucket or resolution`);
+    throw badRequest(
+      'result_too_large',
+      `the result has more than ${opts.maxRows} rows; ask for fewer cells, a shorter period or a coarser bucket or resolution`,
+    );
   }
   return rows.map((r) => ({ cell: uint64ToCell(r.out_cell), bucketStartMs: Number(r.bucket_s) * 1000, value: Number(r.value) }));
 }
