@@ -2,14 +2,15 @@
 // JSON value per line; a line that does not parse is one rejected record, not a failed request).
 
 import { badRequest, PassageError } from '../shared/errors.js';
+import { NdjsonBody } from '../shared/http.js';
 
 export type BodyItem = { ok: true; value: unknown } | { ok: false; error: string };
 
 export function itemsFromBody(body: unknown, maxRecords: number): BodyItem[] {
   let items: BodyItem[];
-  if (typeof body === 'string') {
+  if (body instanceof NdjsonBody) {
     items = [];
-    const lines = body.split('\n');
+    const lines = body.text.split('\n');
     for (let i = 0; i < lines.length; i++) {
       const line = lines[i]!.trim();
       if (line.length === 0) continue;

@@ -31,7 +31,7 @@ export function badRequest(code: string, message: string, fields: FieldError[] =
 
 export function isRetriable(err: unknown): boolean {
   if (err instanceof PassageError) return err.retriable;
-  if (typeof err === 'object' && err !== null && 'retriable' in err) return Boolean((err).retriable);
+  if (typeof err === 'object' && err !== null && 'retriable' in err) return Boolean(err.retriable);
   return false;
 }
 

@@ -10,13 +10,12 @@ import { PassageError, type FieldError } from './errors.js';
 import type { Logger } from './log.js';
 import { histogram, registry } from './metrics.js';
 
-export type App = FastifyInstance<
-  Server,
-  IncomingMessage,
-  ServerResponse,
-  Logger,
-  TypeBoxTypeProvider
->;
+export type App = FastifyInstance<Server, IncomingMessage, ServerResponse, Logger, TypeBoxTypeProvider>;
+
+/** An NDJSON request body, kept as text so the route can judge it line by line. */
+export class NdjsonBody {
+  constructor(readonly text: string) {}
+}
 
 export type AuthHook = (req: FastifyRequest, reply: FastifyReply) => Promise<void>;
 
@@ -76,7 +75,7 @@ export function createHttpServer(opts: HttpOptions): App {
     ['application/x-ndjson', 'application/ndjson', 'application/jsonl'],
     { parseAs: 'string' },
     (_req, body, done) => {
-      done(null, body);
+      done(null, new NdjsonBody(body as string));
     },
   );
 

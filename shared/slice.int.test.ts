@@ -2,12 +2,12 @@ import { afterAll, beforeAll, describe, inject, it } from 'vitest';
 import { KafkaBus } from './bus/kafka.js';
 import { startPassage, type Passage } from './passage.js';
 import { ConfluentSchemaRegistry } from './registry/confluent.js';
-import { chdbStore, quietLogger, testConfig, uid } from './testing/fixtures.js';
+import { chdbStore, quietLogger, testConfig, TEST_ADMIN_KEY, uid } from './testing/fixtures.js';
 import { runSlice } from './testing/slice.js';
 
 const brokers = inject('kafkaBrokers');
 const registryUrl = inject('registryUrl');
-const ADMIN = 'test-admin-key-0123456789';
+const ADMIN = TEST_ADMIN_KEY;
 
 // Skips only without Kafka or a registry; the global setup printed why, and CI's REQUIRE_* makes that a failure.
 describe.runIf(brokers !== null && registryUrl !== null)('vertical slice through real Kafka and the Schema Registry', () => {

@@ -18,8 +18,7 @@ export interface KafkaBusOptions {
 
 function translate(err: unknown, what: string): PassageError {
   if (err instanceof PassageError) return err;
-  const retriable =
-    typeof err === 'object' && err !== null && 'retriable' in err ? Boolean((err).retriable) : true;
+  const retriable = typeof err === 'object' && err !== null && 'retriable' in err ? Boolean(err.retriable) : true;
   return new PassageError(retriable ? 'bus_unavailable' : 'bus_error', `${what}: ${errorMessage(err)}`, {
     retriable,
     status: 503,
@@ -91,7 +90,7 @@ export class KafkaBus implements Bus {
       });
     } catch (err) {
       // Another instance creating the same topics at the same moment is fine.
-      if (typeof err === 'object' && err !== null && 'type' in err && (err).type === 'TOPIC_ALREADY_EXISTS') return;
+      if (typeof err === 'object' && err !== null && 'type' in err && err.type === 'TOPIC_ALREADY_EXISTS') return;
       throw translate(err, 'creating topics');
     }
   }

@@ -8,7 +8,7 @@ import type { AvroSchema, Decoded, SchemaCodec } from './types.js';
 import { invalidRecordError, unframe } from './wire.js';
 
 function status(err: unknown): number | null {
-  if (typeof err === 'object' && err !== null && 'status' in err) return Number((err).status);
+  if (typeof err === 'object' && err !== null && 'status' in err) return Number(err.status);
   return null;
 }
 

@@ -19,7 +19,7 @@ const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE
 
 export function clickhouseErrorCode(err: unknown): number | null {
   if (typeof err === 'object' && err !== null && 'code' in err) {
-    const n = Number((err).code);
+    const n = Number(err.code);
     if (Number.isInteger(n)) return n;
   }
   const m = /Code: (\d+)\./.exec(errorMessage(err));
@@ -29,7 +29,7 @@ export function clickhouseErrorCode(err: unknown): number | null {
 export function translateStoreError(err: unknown, what: string): PassageError {
   if (err instanceof PassageError) return err;
   const code = clickhouseErrorCode(err);
-  const sysCode = typeof err === 'object' && err !== null && 'code' in err ? String((err).code) : '';
+  const sysCode = typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : '';
   const retriable =
     (code !== null && RETRIABLE_CODES.has(code)) || NETWORK_CODES.has(sysCode) || /timeout|socket hang up/i.test(errorMessage(err));
   return new PassageError(retriable ? 'store_unavailable' : 'store_error', `${what}: ${errorMessage(err)}`, {

@@ -40,3 +40,17 @@ export async function eventually<T>(fn: () => Promise<T>, done: (v: T) => boolea
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
+
+export const TEST_ADMIN_KEY = 'test-admin-key-0123456789';
+
+/** A whole Passage in embedded mode (in-process bus and registry, chDB) for route and slice tests. */
+export async function embeddedPassage(env: Record<string, string> = {}): Promise<import('../passage.js').Passage> {
+  const { startPassage } = await import('../passage.js');
+  const { MemoryBus } = await import('../bus/memory.js');
+  const { LocalSchemaRegistry } = await import('../registry/local.js');
+  return startPassage(testConfig(env), quietLogger(), {
+    role: 'all',
+    adminKey: TEST_ADMIN_KEY,
+    overrides: { bus: new MemoryBus(), codec: new LocalSchemaRegistry(), store: await chdbStore() },
+  });
+}

@@ -1,0 +1,128 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cellToLatLng, cellToParent, gridDisk, latLngToCell } from 'h3-js';
+import type { Passage } from '../../../shared/passage.js';
+import { embeddedPassage, eventually, TEST_ADMIN_KEY } from '../../../shared/testing/fixtures.js';
+
+const auth = { authorization: `Bearer ${TEST_ADMIN_KEY}` };
+const T = Date.parse('2026-11-20T08:00:00+01:00');
+const A = { lat: 55.6786, lng: 12.5786 };
+const cellA = latLngToCell(A.lat, A.lng, 10);
+const parent8 = cellToParent(cellA, 8);
+// A neighbouring res-10 cell under the same res-8 parent.
+const cellB = gridDisk(cellA, 1).find((c) => c !== cellA && cellToParent(c, 8) === parent8)!;
+const [bLat, bLng] = cellToLatLng(cellB);
+const B = { lat: bLat, lng: bLng };
+
+describe('GET /v1/footfall', () => {
+  let p: Passage;
+  const get = (qs: string, headers: Record<string, string> = auth) => p.app.inject({ method: 'GET', url: `/v1/footfall?${qs}`, headers });
+
+  beforeAll(async () => {
+    expect(cellB).not.toBe(cellA);
+    expect(cellToParent(cellB, 8)).toBe(parent8);
+    p = await embeddedPassage({ PASSAGE_MAX_RESULT_ROWS: '5' });
+    const records = [
+      { sensorId: 'a', ...A, start: T, end: T + 300_000, in: 10, out: 5 },
+      { sensorId: 'a', ...A, start: T + 300_000, end: T + 600_000, in: 1, out: 2 },
+      { sensorId: 'b', ...B, start: T, end: T + 300_000, in: 7, out: 0 },
+    ];
+    const res = await p.app.inject({ method: 'POST', url: '/v1/ingest/camera', headers: auth, payload: records });
+    expect(res.statusCode).toBe(202);
+    await eventually(
+      () => get(`cells=${cellA},${cellB}&from=${T}&to=${T + 3_600_000}&bucket=1h`),
+      (r) => r.json<{ data: unknown[] }>().data.length === 2,
+    );
+  });
+  afterAll(() => p?.close());
+
+  it('returns footfall, entries and exits per cell and bucket, with times in the configured zone', async () => {
+    const r = await get(`cells=${cellA}&from=2026-11-20T08:00:00%2B01:00&to=2026-11-20T09:00:00%2B01:00&bucket=5m`);
+    expect(r.statusCode).toBe(200);
+    const body = r.json<{ query: Record<string, unknown>; privacy: unknown; data: unknown[] }>();
+    expect(body.privacy).toMatchObject({ released: false });
+    expect(body.query).toMatchObject({
+      cells: [cellA],
+      bucket: '5m',
+      resolution: 10,
+      source: 'camera',
+      metric: 'footfall',
+      from: '2026-11-20T08:00:00+01:00',
+    });
+    expect(body.data).toEqual([
+      { cell: cellA, bucketStart: '2026-11-20T08:00:00+01:00', source: 'camera', metric: 'footfall', value: 15, suppressed: false },
+      { cell: cellA, bucketStart: '2026-11-20T08:05:00+01:00', source: 'camera', metric: 'footfall', value: 3, suppressed: false },
+    ]);
+    const entries = await get(`cells=${cellA}&from=${T}&to=${T + 3_600_000}&bucket=15m&metric=entries`);
+    expect(entries.json<{ data: { value: number }[] }>().data.map((d) => d.value)).toEqual([11]);
+    const exits = await get(`cells=${cellA}&from=${T}&to=${T + 3_600_000}&bucket=1h&metric=exits`);
+    expect(exits.json<{ data: { value: number }[] }>().data.map((d) => d.value)).toEqual([7]);
+  });
+
+  it('rolls base cells up to a coarser resolution', async () => {
+    const day = Date.parse('2026-11-20T00:00:00+01:00');
+    const r = await get(`cells=${parent8}&from=${day}&to=${day + 86_400_000}&bucket=1d&resolution=8`);
+    expect(r.json<{ data: unknown[] }>().data).toEqual([
+      { cell: parent8, bucketStart: '2026-11-20T00:00:00+01:00', source: 'camera', metric: 'footfall', value: 25, suppressed: false },
+    ]);
+    // Finer output inside a coarse cell: one row per res-9 child that has data, summing to the parent.
+    const r9 = await get(`cells=${parent8}&from=${day}&to=${day + 86_400_000}&bucket=1d&resolution=9`);
+    const rows = r9.json<{ data: { cell: string; value: number }[] }>().data;
+    expect(rows.every((x) => cellToParent(x.cell, 8) === parent8)).toBe(true);
+    expect(rows.reduce((a, x) => a + x.value, 0)).toBe(25);
+    // A bucket that starts before `from` is not returned.
+    expect((await get(`cells=${parent8}&from=${T}&to=${T + 86_400_000}&bucket=1d`)).json<{ data: unknown[] }>().data).toEqual([]);
+  });
+
+  it('rejects bad queries with the field and the reason', async () => {
+    const cases: [string, string, string][] = [
+      [`cells=zzz&from=${T}&to=${T + 1}`, 'querystring.cells', 'invalid_request'],
+      [`cells=${'8'.repeat(15)}&from=${T}&to=${T + 1}`, 'cells', 'invalid_cells'],
+      [`cells=${cellA}&from=${T}&to=${T + 1}&resolution=8`, 'cells', 'invalid_cells'],
+      [`cells=${cellA}&from=yesterday&to=${T}`, 'from', 'invalid_request'],
+      [`cells=${cellA}&from=${T}&to=${T}`, 'to', 'invalid_request'],
+      [`cells=${cellA}&from=${T}&to=${T + 1}&bucket=2h`, 'querystring.bucket', 'invalid_request'],
+      [`cells=${cellA}&from=${T}&to=${T + 1}&metric=dwell`, 'querystring.metric', 'invalid_request'],
+      [`cells=${cellA}&from=${T}&to=${T + 1}&colour=red`, 'querystring.colour', 'invalid_request'],
+      [`from=${T}&to=${T + 1}`, 'querystring.cells', 'invalid_request'],
+    ];
+    for (const [qs, field, code] of cases) {
+      const r = await get(qs);
+      expect(r.statusCode, qs).toBe(400);
+      const body = r.json<{ code: string; errors: { field: string; reason: string }[] }>();
+      expect(body.code, qs).toBe(code);
+      expect(
+        body.errors.map((e) => e.field),
+        qs,
+      ).toContain(field);
+    }
+  });
+
+  it('refuses results larger than the limit instead of truncating them', async () => {
+    const r = await get(`cells=${cellA},${cellB}&from=${T}&to=${T + 3_600_000}&bucket=5m&resolution=10`);
+    expect(r.statusCode).toBe(200); // 3 rows ≤ 5
+    const big = await p.app.inject({
+      method: 'POST',
+      url: '/v1/ingest/camera',
+      headers: auth,
+      payload: Array.from({ length: 8 }, (_, i) => ({
+        sensorId: 'a',
+        ...A,
+        start: T + i * 300_000,
+        end: T + (i + 1) * 300_000,
+        in: 1,
+        out: 0,
+      })),
+    });
+    expect(big.statusCode).toBe(202);
+    const tooMany = await eventually(
+      () => get(`cells=${cellA}&from=${T}&to=${T + 3_600_000}&bucket=5m`),
+      (x) => x.statusCode === 400,
+    );
+    expect(tooMany.json()).toMatchObject({ code: 'result_too_large' });
+  });
+
+  it('answers only the admin key for now', async () => {
+    expect((await get(`cells=${cellA}&from=${T}&to=${T + 1}`, {})).statusCode).toBe(401);
+    expect((await get(`cells=${cellA}&from=${T}&to=${T + 1}`, { authorization: 'Bearer someone-else-key' })).statusCode).toBe(401);
+  });
+});
