@@ -9,6 +9,9 @@ import { loadConfig, type Config } from '../config.js';
 import { createLogger, type Logger } from '../log.js';
 import { ChdbStore } from '../store/chdb.js';
 import { migrate } from '../store/migrate.js';
+import { MemoryBus } from '../bus/memory.js';
+import { startPassage, type Passage } from '../passage.js';
+import { LocalSchemaRegistry } from '../registry/local.js';
 
 export function uid(prefix = 't'): string {
   return `${prefix}${Date.now().toString(36)}${randomBytes(4).toString('hex')}`;
@@ -44,10 +47,7 @@ export async function eventually<T>(fn: () => Promise<T>, done: (v: T) => boolea
 export const TEST_ADMIN_KEY = 'test-admin-key-0123456789';
 
 /** A whole Passage in embedded mode (in-process bus and registry, chDB) for route and slice tests. */
-export async function embeddedPassage(env: Record<string, string> = {}): Promise<import('../passage.js').Passage> {
-  const { startPassage } = await import('../passage.js');
-  const { MemoryBus } = await import('../bus/memory.js');
-  const { LocalSchemaRegistry } = await import('../registry/local.js');
+export async function embeddedPassage(env: Record<string, string> = {}): Promise<Passage> {
   return startPassage(testConfig(env), quietLogger(), {
     role: 'all',
     adminKey: TEST_ADMIN_KEY,
