@@ -92,7 +92,7 @@ export const SPEC = {
     default: 10_000,
     desc: 'A partition with no new records for this long closes its open windows (ms).',
   }),
-  PASSAGE_FLUSH_MAX_RECORDS: positiveInt({ default: 50_000, desc: 'Most records one processor write to the store covers.' }),
+  PASSAGE_FLUSH_MAX_RECORDS: positiveInt({ default: 50_000, desc: 'Most aggregate rows a processor partition holds before it writes them to the store.' }),
   PASSAGE_MAX_BODY_BYTES: positiveInt({
     default: 10 * 1024 * 1024,
     desc: 'Largest accepted HTTP request body in bytes; larger bodies get 413.',
@@ -110,7 +110,16 @@ export const SPEC = {
 } as const;
 
 /** Read by deploy/local/stack.sh, not by the services; listed so they are not mistaken for typos. */
-export const SCRIPT_VARIABLES = ['PASSAGE_STACK_DIR', 'PASSAGE_KAFKA_PORT', 'PASSAGE_REGISTRY_PORT'];
+export const SCRIPT_VARIABLES = [
+  'PASSAGE_STACK_DIR',
+  'PASSAGE_KAFKA_PORT',
+  'PASSAGE_KAFKA_CONTROLLER_PORT',
+  'PASSAGE_KAFKA_TIMEOUT',
+  'PASSAGE_KAFKA_JAVA_OPTS',
+  'PASSAGE_REGISTRY_PORT',
+  'PASSAGE_REGISTRY_TIMEOUT',
+  'PASSAGE_REGISTRY_JAVA_OPTS',
+];
 
 export type Role = 'all' | 'ingest' | 'processor' | 'api';
 
