@@ -2,6 +2,7 @@
 // report one-minute line-crossing counts with a daily and weekly rhythm. On a store without recent
 // camera data it first fills the last three hours (in 5-minute counts) so there is history to query.
 
+import { DateTime } from 'luxon';
 import type { Logger } from '../../shared/log.js';
 import type { SensorRegistry } from '../../shared/sensors.js';
 import type { Store } from '../../shared/store/types.js';
@@ -21,9 +22,9 @@ export const COPENHAGEN_CAMERAS = [
 
 /** People per minute at `ms` relative to the peak: night low, morning and afternoon peaks, calmer weekends. */
 export function rhythm(ms: number): number {
-  const d = new Date(ms);
-  const hour = ((d.getUTCHours() + 1) % 24) + d.getUTCMinutes() / 60; // roughly Copenhagen local time
-  const weekend = d.getUTCDay() === 0 || d.getUTCDay() === 6;
+  const local = DateTime.fromMillis(ms, { zone: 'Europe/Copenhagen' });
+  const hour = local.hour + local.minute / 60;
+  const weekend = local.weekday >= 6;
   const bump = (centre: number, width: number): number => Math.exp(-((hour - centre) ** 2) / (2 * width * width));
   const day = weekend ? 0.15 + 0.8 * bump(14, 3.5) : 0.1 + 0.9 * bump(8.2, 1.2) + 0.7 * bump(12.5, 2) + 0.95 * bump(16.8, 1.5);
   return Math.min(1, day);
