@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2016 # single-quoted `bash -c` bodies below expand in the child shell on purpose
 # Passage local stack: a REAL Apache Kafka broker (KRaft, single node) and a REAL
 # schema registry with a Confluent-compatible API (Apicurio Registry), run straight
 # on the machine's Java -- no Docker, no root. Everything is fetched from Maven
@@ -79,7 +80,9 @@ show_tail() {
 
 check_port_var() {
   local name="$1" value="$2"
-  [[ "$value" =~ ^[0-9]+$ ]] && ((value > 0 && value < 65536)) || die "$name must be a TCP port number, got '$value'"
+  if ! [[ "$value" =~ ^[0-9]+$ ]] || ((value < 1 || value > 65535)); then
+    die "$name must be a TCP port number, got '$value'"
+  fi
 }
 check_port_var PASSAGE_KAFKA_PORT "$KAFKA_PORT"
 check_port_var PASSAGE_KAFKA_CONTROLLER_PORT "$CONTROLLER_PORT"
@@ -188,7 +191,15 @@ spawn() {
   local pid_file="$1" out_file="$2" workdir="$3" what="$4"
   shift 4
   rm -f "$pid_file"
-  local launcher=(bash -c 'echo $$ >"$0"; exec "$@"' "$pid_file" "$@")
+  # The launcher closes every inherited fd above 2 (our lock, a caller's pipes...) so the
+  # daemon cannot keep them open, writes its PID, then becomes the JVM via exec.
+  local launcher=(bash -c '
+    for fd in /proc/$$/fd/*; do
+      fd=${fd##*/}
+      if [[ $fd =~ ^[0-9]+$ ]] && ((fd > 2)); then eval "exec $fd>&-" 2>/dev/null; fi
+    done
+    echo $$ >"$0"
+    exec "$@"' "$pid_file" "$@")
   if command -v setsid >/dev/null 2>&1; then
     (cd "$workdir" && exec setsid "${launcher[@]}") >"$out_file" 2>&1 </dev/null &
   else
@@ -291,7 +302,7 @@ install_kafka() {
   rm -rf "$KAFKA_HOME"
   mv "$tmp" "$KAFKA_HOME"
   date '+%F %T' >"$KAFKA_HOME/.complete"
-  log "Kafka $KAFKA_VERSION: installed ($(ls "$KAFKA_HOME/libs" | wc -l) jars, $(du -sh "$KAFKA_HOME" | cut -f1)) in $KAFKA_HOME"
+  log "Kafka $KAFKA_VERSION: installed ($(find "$KAFKA_HOME/libs" -name '*.jar' | wc -l) jars, $(du -sh "$KAFKA_HOME" | cut -f1)) in $KAFKA_HOME"
 }
 
 install_apicurio() {
