@@ -370,16 +370,15 @@ start_kafka() {
     "KAFKA_PORT=$KAFKA_PORT" "CONTROLLER_PORT=$CONTROLLER_PORT" "DATA_DIR=$KAFKA_RUN/data"
 
   local cp="$KAFKA_HOME/libs/*"
-  local jvm_common=(-Dlog4j.configuration="file:$SCRIPT_DIR/kafka/log4j.properties" -Dkafka.logs.dir="$LOG_DIR"
-    -Djava.awt.headless=true)
+  local tool_opts=(-Xmx256m -Djava.awt.headless=true -Dlog4j.configuration="file:$SCRIPT_DIR/kafka/tools-log4j.properties")
 
   log "Kafka $KAFKA_VERSION: formatting storage (KRaft) ..."
   local cluster_id
-  cluster_id="$("$JAVA" -Xmx256m "${jvm_common[@]}" -cp "$cp" kafka.tools.StorageTool random-uuid 2>>"$KAFKA_FORMAT_LOG")" ||
+  cluster_id="$("$JAVA" "${tool_opts[@]}" -cp "$cp" kafka.tools.StorageTool random-uuid 2>>"$KAFKA_FORMAT_LOG")" ||
     { show_tail "$KAFKA_FORMAT_LOG"; die "kafka.tools.StorageTool random-uuid failed; log: $KAFKA_FORMAT_LOG"; }
   cluster_id="$(printf '%s' "$cluster_id" | tail -n1 | tr -d '[:space:]')"
   [[ "$cluster_id" =~ ^[A-Za-z0-9_-]{22}$ ]] || die "unexpected cluster id from StorageTool random-uuid: '$cluster_id' (log: $KAFKA_FORMAT_LOG)"
-  "$JAVA" -Xmx256m "${jvm_common[@]}" -cp "$cp" kafka.tools.StorageTool format \
+  "$JAVA" "${tool_opts[@]}" -cp "$cp" kafka.tools.StorageTool format \
     -t "$cluster_id" -c "$KAFKA_RUN/server.properties" >>"$KAFKA_FORMAT_LOG" 2>&1 ||
     { show_tail "$KAFKA_FORMAT_LOG"; die "formatting Kafka storage failed (kafka.tools.StorageTool format); log: $KAFKA_FORMAT_LOG"; }
 
@@ -390,7 +389,9 @@ start_kafka() {
   spawn "$KAFKA_PID_FILE" "$KAFKA_OUT" "$KAFKA_RUN" Kafka \
     "$JAVA" -Dpassage.stack.role=kafka -Dpassage.stack.dir="$STACK_DIR" \
     -Xmx512m -Xms256m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35 \
-    -XX:+ExitOnOutOfMemoryError "${jvm_common[@]}" ${extra[@]+"${extra[@]}"} \
+    -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true \
+    -Dlog4j.configuration="file:$SCRIPT_DIR/kafka/log4j.properties" -Dkafka.logs.dir="$LOG_DIR" \
+    ${extra[@]+"${extra[@]}"} \
     -cp "$cp" kafka.Kafka "$KAFKA_RUN/server.properties"
   echo "$KAFKA_PORT" >"$RUN_DIR/kafka.port"
   pid="$(<"$KAFKA_PID_FILE")"
@@ -414,6 +415,14 @@ start_kafka() {
   log "Kafka is ready (pid $pid) after $((SECONDS - start))s: 127.0.0.1:$KAFKA_PORT"
 }
 
+registry_port_free_or_die() {
+  if port_open "$REGISTRY_PORT"; then
+    local owner
+    owner="$(port_owner "$REGISTRY_PORT")"
+    die "cannot start the schema registry: port 127.0.0.1:$REGISTRY_PORT is already in use${owner:+ by $owner} (not a registry started by this script from $STACK_DIR). Stop it, or pick another port with PASSAGE_REGISTRY_PORT."
+  fi
+}
+
 start_registry() {
   local pid url
   if pid="$(pid_of "$REGISTRY_PID_FILE" registry)"; then
@@ -425,11 +434,7 @@ start_registry() {
     fi
     die "schema registry process $pid is running but GET $CCOMPAT_PATH/subjects on port $port does not return 200; run '$0 down' and retry (log: $REGISTRY_LOG)"
   fi
-  if port_open "$REGISTRY_PORT"; then
-    local owner
-    owner="$(port_owner "$REGISTRY_PORT")"
-    die "cannot start the schema registry: port 127.0.0.1:$REGISTRY_PORT is already in use${owner:+ by $owner} (not a registry started by this script from $STACK_DIR). Stop it, or pick another port with PASSAGE_REGISTRY_PORT."
-  fi
+  registry_port_free_or_die
 
   rm -rf "$REGISTRY_RUN" "$REGISTRY_PID_FILE" "$RUN_DIR/registry.port"
   mkdir -p "$REGISTRY_RUN/config" "$REGISTRY_RUN/work" "$REGISTRY_RUN/tmp" "$LOG_DIR"
@@ -486,6 +491,8 @@ cmd_up() {
   install_apicurio
   find_java
   mkdir -p "$RUN_DIR" "$LOG_DIR"
+  # Fail fast, before starting Kafka, if the registry's port is taken by something else.
+  pid_of "$REGISTRY_PID_FILE" registry >/dev/null || registry_port_free_or_die
   start_kafka
   start_registry
   log "Stack is up ($((SECONDS - t0))s). Logs: $LOG_DIR"
