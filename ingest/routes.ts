@@ -1,17 +1,17 @@
 // POST /v1/ingest/{source}: records as a JSON array, {records: [...]} or NDJSON → 202 {accepted,
 // rejected}; 400 with the same body when every record was rejected; 413 when too large; 404 for a
-// source Passage does not know.
+// source Passage does not know. gzip/deflate bodies are inflated first (shared/http.ts).
 
 import { Type } from '@sinclair/typebox';
 import type { App, AuthHook } from '../shared/http.js';
 import { problem, sendProblem } from '../shared/http.js';
 import { RAW_SOURCES } from '../shared/topics.js';
 import { itemsFromBody } from './body.js';
-import type { CameraIngest } from './camera/ingest.js';
+import type { EdgeIngest } from './edge.js';
 import { countOutcome, ingestBytes } from './result.js';
 
 export interface IngestRoutesOptions {
-  camera: CameraIngest;
+  edge: EdgeIngest;
   maxRecordsPerRequest: number;
   auth: AuthHook;
 }
@@ -40,21 +40,18 @@ export function ingestRoutes(app: App, opts: IngestRoutesOptions): void {
       },
     },
     async (req, reply) => {
-      const { source } = req.params;
-      if (source !== 'camera') {
-        if ((RAW_SOURCES as readonly string[]).includes(source)) {
-          return sendProblem(reply, problem(501, 'source_not_available', `HTTP ingest for ${source} is not available yet; camera is`));
-        }
+      const source = RAW_SOURCES.find((s) => s === req.params.source);
+      if (source === undefined) {
         return sendProblem(
           reply,
-          problem(404, 'unknown_source', `unknown source ${source}; sources are ${RAW_SOURCES.join(', ')}`, [
+          problem(404, 'unknown_source', `unknown source ${req.params.source}; sources are ${RAW_SOURCES.join(', ')}`, [
             { field: 'source', reason: 'is not a known source' },
           ]),
         );
       }
       ingestBytes.inc({ source }, Number(req.headers['content-length'] ?? 0));
       const items = itemsFromBody(req.body, opts.maxRecordsPerRequest);
-      const result = await opts.camera.ingest(items);
+      const result = await opts.edge.ingest(source, items);
       countOutcome(source, result);
       // Every record rejected: the same body, with 400 (fastify types status codes by response schema).
       if (result.accepted === 0) return reply.code(400 as 202).send(result);

@@ -12,7 +12,9 @@ export const Instant = Type.Union([Type.String({ maxLength: 64 }), Type.Integer(
   description: 'ISO-8601 with offset (2026-11-22T08:00:00+01:00) or epoch milliseconds',
 });
 const Id = Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9._:/-]+$' });
-const VendorId = Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: "The vendor's own record id; makes retries harmless." }));
+const VendorId = Type.Optional(
+  Type.String({ minLength: 1, maxLength: 200, description: "The vendor's own record id; makes retries harmless." }),
+);
 const Lat = Type.Number({ minimum: -90, maximum: 90 });
 const Lng = Type.Number({ minimum: -180, maximum: 180 });
 const RawIdentifier = Type.String({ minLength: 1, maxLength: 256, description: 'Raw identifier; pseudonymised on receipt, never stored.' });
@@ -74,7 +76,9 @@ export const TicketingInput = Type.Object(
     kind: Type.Union(TICKETING_KINDS.map((k) => Type.Literal(k))),
     start: Instant,
     end: Type.Optional(Instant),
-    count: Type.Optional(Type.Integer({ minimum: 0, maximum: DEFAULT_MAX_COUNT, description: '1 for a single tap (default); passages for gate counts.' })),
+    count: Type.Optional(
+      Type.Integer({ minimum: 0, maximum: DEFAULT_MAX_COUNT, description: '1 for a single tap (default); passages for gate counts.' }),
+    ),
     mode: Type.Optional(Type.String({ minLength: 1, maxLength: 32 })),
     cardId: Type.Optional(RawIdentifier),
     lat: Type.Optional(Lat),

@@ -59,3 +59,73 @@ export function checkCameraCount(r: CameraCount, limits: RecordLimits): FieldErr
   errors.push(...checkLocation(r.lat, r.lng));
   return errors;
 }
+
+/** pm.raw.wifi.v1 (schemas/raw-wifi.avsc). */
+export interface WifiSighting {
+  recordId: string;
+  sensorId: string;
+  deviceHash: string;
+  seenAt: number;
+  rssi: number | null;
+  lat: number | null;
+  lng: number | null;
+  keyPeriod: string;
+  receivedAt: number;
+}
+
+/** pm.raw.telco.v1 (schemas/raw-telco.avsc). */
+export interface TelcoEvent {
+  recordId: string;
+  deviceHash: string;
+  networkCellId: string;
+  seenAt: number;
+  lat: number;
+  lng: number;
+  homeCountry: string | null;
+  segment: 'resident' | 'domestic_visitor' | 'international_visitor' | 'unknown' | null;
+  keyPeriod: string;
+  receivedAt: number;
+}
+
+/** pm.raw.ticketing.v1 (schemas/raw-ticketing.avsc). */
+export interface TicketingEvent {
+  recordId: string;
+  stationId: string;
+  kind: 'tap_in' | 'tap_out' | 'gate_entry' | 'gate_exit';
+  start: number;
+  end: number;
+  count: number;
+  mode: string | null;
+  cardHash: string | null;
+  lat: number | null;
+  lng: number | null;
+  keyPeriod: string | null;
+  receivedAt: number;
+}
+
+function checkInstant(field: string, ms: number, limits: RecordLimits): FieldError[] {
+  if (ms < MIN_TIME_MS) return [{ field, reason: 'must be after 2000-01-01T00:00:00Z' }];
+  if (ms > limits.latestEndMs) return [{ field, reason: 'is in the future' }];
+  return [];
+}
+
+export function checkWifiSighting(r: WifiSighting, limits: RecordLimits): FieldError[] {
+  return [...checkInstant('seenAt', r.seenAt, limits), ...checkLocation(r.lat, r.lng)];
+}
+
+export function checkTelcoEvent(r: TelcoEvent, limits: RecordLimits): FieldError[] {
+  return [...checkInstant('seenAt', r.seenAt, limits), ...checkLocation(r.lat, r.lng)];
+}
+
+export function checkTicketingEvent(r: TicketingEvent, limits: RecordLimits): FieldError[] {
+  const errors = checkInstant('start', r.start, limits);
+  if (r.end < r.start) errors.push({ field: 'end', reason: 'must not be before start' });
+  else if (r.end - r.start > limits.maxIntervalMs)
+    errors.push({ field: 'end', reason: `interval must not exceed ${limits.maxIntervalMs / DAY_MS} days` });
+  if (r.end > limits.latestEndMs) errors.push({ field: 'end', reason: 'is in the future' });
+  if (!Number.isInteger(r.count) || r.count < 0 || r.count > limits.maxCount)
+    errors.push({ field: 'count', reason: `must be an integer from 0 to ${limits.maxCount}` });
+  if ((r.kind === 'tap_in' || r.kind === 'tap_out') && r.count !== 1) errors.push({ field: 'count', reason: 'a tap counts one passage' });
+  errors.push(...checkLocation(r.lat, r.lng));
+  return errors;
+}

@@ -50,6 +50,11 @@ const identifier = makeValidator<string>((input) => {
   return input;
 });
 
+const rotation = makeValidator<'hourly' | 'daily' | 'weekly'>((input) => {
+  if (input !== 'hourly' && input !== 'daily' && input !== 'weekly') throw new EnvError(`must be hourly, daily or weekly, got "${input}"`);
+  return input;
+});
+
 const logLevel = makeValidator<string>((input) => {
   const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
   if (!levels.includes(input)) throw new EnvError(`must be one of ${levels.join(', ')}, got "${input}"`);
@@ -67,6 +72,18 @@ export const SPEC = {
   PASSAGE_ADMIN_KEY: str({
     default: '',
     desc: 'Admin API key (Bearer). Embedded mode generates one on first start, keeps it in the data folder and prints it; stack mode requires it.',
+  }),
+  PASSAGE_PSEUDONYM_SECRET: str({
+    default: '',
+    desc: 'Secret (at least 32 characters) from which the rotating HMAC keys that pseudonymise device, card and subscriber ids are derived.',
+  }),
+  PASSAGE_PSEUDONYM_SECRET_FILE: str({
+    default: '',
+    desc: 'File holding that secret instead (e.g. a mounted Kubernetes secret). Embedded mode generates one in the data folder when neither is set.',
+  }),
+  PASSAGE_PSEUDONYM_ROTATION: rotation({
+    default: 'daily',
+    desc: 'How often the pseudonymisation key changes: hourly, daily or weekly (periods in PASSAGE_TIMEZONE).',
   }),
   PASSAGE_SIMULATE: bool({ default: true, desc: 'Embedded mode only: 1 runs the built-in simulators, 0 turns them off.' }),
   PASSAGE_TIMEZONE: timeZone({ default: 'Europe/Copenhagen', desc: 'Time zone of 1d/1w bucket boundaries and of times in responses.' }),
@@ -92,7 +109,10 @@ export const SPEC = {
     default: 10_000,
     desc: 'A partition with no new records for this long closes its open windows (ms).',
   }),
-  PASSAGE_FLUSH_MAX_RECORDS: positiveInt({ default: 50_000, desc: 'Most aggregate rows a processor partition holds before it writes them to the store.' }),
+  PASSAGE_FLUSH_MAX_RECORDS: positiveInt({
+    default: 50_000,
+    desc: 'Most aggregate rows a processor partition holds before it writes them to the store.',
+  }),
   PASSAGE_MAX_BODY_BYTES: positiveInt({
     default: 10 * 1024 * 1024,
     desc: 'Largest accepted HTTP request body in bytes; larger bodies get 413.',
@@ -127,6 +147,7 @@ export interface Config {
   server: { port: number; host: string };
   dataDir: string;
   adminKey: string;
+  pseudonym: { secret: string; secretFile: string; rotation: 'hourly' | 'daily' | 'weekly' };
   simulate: boolean;
   timeZone: string;
   logLevel: string;
@@ -171,6 +192,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     if (e.SCHEMA_REGISTRY_URL !== '' && e.KAFKA_BROKERS.length === 0) {
       problems.push({ variable: 'KAFKA_BROKERS', reason: 'is required when SCHEMA_REGISTRY_URL is set' });
     }
+    if (e.PASSAGE_PSEUDONYM_SECRET !== '' && e.PASSAGE_PSEUDONYM_SECRET.length < 32) {
+      problems.push({ variable: 'PASSAGE_PSEUDONYM_SECRET', reason: 'must be at least 32 characters' });
+    }
+    if (e.PASSAGE_PSEUDONYM_SECRET !== '' && e.PASSAGE_PSEUDONYM_SECRET_FILE !== '') {
+      problems.push({
+        variable: 'PASSAGE_PSEUDONYM_SECRET_FILE',
+        reason: 'set either PASSAGE_PSEUDONYM_SECRET or PASSAGE_PSEUDONYM_SECRET_FILE, not both',
+      });
+    }
     if (e.PASSAGE_ADMIN_KEY !== '' && e.PASSAGE_ADMIN_KEY.length < 16) {
       problems.push({ variable: 'PASSAGE_ADMIN_KEY', reason: 'must be at least 16 characters' });
     }
@@ -181,6 +211,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     server: { port: e.PORT, host: e.HOST },
     dataDir: path.resolve(e.PASSAGE_DATA_DIR),
     adminKey: e.PASSAGE_ADMIN_KEY,
+    pseudonym: { secret: e.PASSAGE_PSEUDONYM_SECRET, secretFile: e.PASSAGE_PSEUDONYM_SECRET_FILE, rotation: e.PASSAGE_PSEUDONYM_ROTATION },
     simulate: e.PASSAGE_SIMULATE,
     timeZone: e.PASSAGE_TIMEZONE,
     logLevel: e.PASSAGE_LOG_LEVEL,

@@ -2,6 +2,7 @@
 // application/problem+json with stable codes (and the field and reason where a field is at fault),
 // and the operational routes /healthz, /readyz and /metrics.
 
+import compress from '@fastify/compress';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { createHash, timingSafeEqual } from 'node:crypto';
@@ -63,12 +64,30 @@ export interface HttpOptions {
   readiness: Record<string, () => Promise<boolean> | boolean>;
 }
 
-export function createHttpServer(opts: HttpOptions): App {
+export async function createHttpServer(opts: HttpOptions): Promise<App> {
   const app = Fastify({
     loggerInstance: opts.logger,
     bodyLimit: opts.maxBodyBytes,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();
+
+  // gzip/deflate request bodies are inflated before parsing (bodyLimit applies to the inflated
+  // bytes); responses are compressed when the client accepts it.
+  // NOTE: awaited, so its hooks apply to every route declared afterwards.
+  await app.register(compress, {
+    global: true,
+    threshold: 1024,
+    requestEncodings: ['gzip', 'deflate'],
+    onUnsupportedRequestEncoding: (encoding) =>
+      new PassageError('unsupported_content_encoding', `content-encoding ${encoding} is not supported; use gzip or deflate`, {
+        status: 415,
+      }),
+    onInvalidRequestPayload: (encoding, _req, err) =>
+      new PassageError('invalid_body', `the body is not valid ${encoding}: ${err.message}`, {
+        status: 400,
+        fields: [{ field: 'body', reason: `is not valid ${encoding}` }],
+      }),
+  });
 
   // NDJSON bodies arrive as text; the route parses them line by line so a bad line is one rejection.
   app.addContentTypeParser(

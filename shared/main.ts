@@ -13,15 +13,26 @@ import { startPassage } from './passage.js';
 
 const ROLES: Role[] = ['all', 'ingest', 'processor', 'api'];
 
-function adminKeyFor(config: Config, embedded: boolean): { key: string; generated: boolean } {
-  if (config.adminKey !== '') return { key: config.adminKey, generated: false };
-  if (!embedded) throw new ConfigError([{ variable: 'PASSAGE_ADMIN_KEY', reason: 'is required outside embedded mode' }]);
-  const file = path.join(config.dataDir, 'admin-key');
-  if (existsSync(file)) return { key: readFileSync(file, 'utf8').trim(), generated: false };
+/**
+ * A secret from the environment, else (embedded mode only) from a file in the data folder, created
+ * with fresh random bytes on first start.
+ */
+function secretFor(
+  config: Config,
+  given: string,
+  variable: string,
+  file: string,
+  embedded: boolean,
+  make: () => string,
+): { value: string; generated: boolean } {
+  if (given !== '') return { value: given, generated: false };
+  if (!embedded) throw new ConfigError([{ variable, reason: 'is required outside embedded mode' }]);
+  const at = path.join(config.dataDir, file);
+  if (existsSync(at)) return { value: readFileSync(at, 'utf8').trim(), generated: false };
   mkdirSync(config.dataDir, { recursive: true });
-  const key = `pk_admin_${randomBytes(24).toString('base64url')}`;
-  writeFileSync(file, `${key}\n`, { mode: 0o600 });
-  return { key, generated: true };
+  const value = make();
+  writeFileSync(at, `${value}\n`, { mode: 0o600 });
+  return { value, generated: true };
 }
 
 async function main(): Promise<void> {
@@ -31,8 +42,29 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel, { role });
   const embedded = config.kafka === null;
-  const { key, generated } = adminKeyFor(config, embedded && role === 'all');
-  const passage = await startPassage(config, logger, { role, adminKey: key, simulate: embedded && role === 'all' && config.simulate });
+  const alone = embedded && role === 'all';
+  // The processor serves only /healthz, /readyz and /metrics: it needs neither secret.
+  const { value: key, generated } =
+    role === 'processor'
+      ? { value: '', generated: false }
+      : secretFor(
+          config,
+          config.adminKey,
+          'PASSAGE_ADMIN_KEY',
+          'admin-key',
+          alone,
+          () => `pk_admin_${randomBytes(24).toString('base64url')}`,
+        );
+  const givenSecret =
+    config.pseudonym.secretFile !== '' ? readFileSync(config.pseudonym.secretFile, 'utf8').trim() : config.pseudonym.secret;
+  const pseudonymSecret =
+    role === 'all' || role === 'ingest'
+      ? Buffer.from(
+          secretFor(config, givenSecret, 'PASSAGE_PSEUDONYM_SECRET', 'pseudonym-secret', alone, () => randomBytes(32).toString('base64url'))
+            .value,
+        )
+      : null;
+  const passage = await startPassage(config, logger, { role, adminKey: key, pseudonymSecret, simulate: alone && config.simulate });
   await passage.app.listen({ port: config.server.port, host: config.server.host });
   const url = `http://${config.server.host}:${config.server.port}`;
   if (embedded && role === 'all') {

@@ -6,7 +6,8 @@ import type { Config, Role } from './config.js';
 import { createHttpServer, requireAdmin, type App } from './http.js';
 import type { Logger } from './log.js';
 import { openRuntime, type Runtime, type RuntimeOverrides } from './runtime.js';
-import { CameraIngest } from '../ingest/camera/ingest.js';
+import { EdgeIngest } from '../ingest/edge.js';
+import { Pseudonymiser } from '../ingest/pseudonymise.js';
 import { ingestRoutes } from '../ingest/routes.js';
 import { sensorRoutes } from '../ingest/sensors/routes.js';
 import { CameraSimulator } from '../ingest/simulate/camera.js';
@@ -17,13 +18,15 @@ export interface Passage {
   app: App;
   runtime: Runtime;
   processor: FootfallProcessor | null;
-  cameraIngest: CameraIngest;
+  edge: EdgeIngest | null;
   close(): Promise<void>;
 }
 
 export interface StartOptions {
   role: Role;
   adminKey: string;
+  /** Secret the rotating pseudonymisation keys derive from (≥ 32 bytes); needed by the ingest role. */
+  pseudonymSecret: Buffer | null;
   overrides?: RuntimeOverrides;
   /** Run the simulators (embedded mode). */
   simulate?: boolean;
@@ -32,13 +35,22 @@ export interface StartOptions {
 export async function startPassage(config: Config, logger: Logger, opts: StartOptions): Promise<Passage> {
   const runtime = await openRuntime(config, logger, opts.overrides);
   const has = (r: Role): boolean => opts.role === 'all' || opts.role === r;
-  const cameraIngest = new CameraIngest({
-    bus: runtime.bus,
-    codec: runtime.codec,
-    topics: runtime.topics,
-    sensors: runtime.sensors,
-    limits: config.ingest,
-  });
+  const edge =
+    has('ingest') && opts.pseudonymSecret !== null
+      ? new EdgeIngest({
+          bus: runtime.bus,
+          codec: runtime.codec,
+          topics: runtime.topics,
+          sensors: runtime.sensors,
+          pseudonymiser: new Pseudonymiser({
+            secret: opts.pseudonymSecret,
+            rotation: config.pseudonym.rotation,
+            timeZone: config.timeZone,
+          }),
+          limits: config.ingest,
+        })
+      : null;
+  if (has('ingest') && edge === null) throw new Error('the ingest role needs the pseudonymisation secret');
   const processor = has('processor')
     ? new FootfallProcessor({
         bus: runtime.bus,
@@ -52,7 +64,7 @@ export async function startPassage(config: Config, logger: Logger, opts: StartOp
       })
     : null;
 
-  const app = createHttpServer({
+  const app = await createHttpServer({
     logger,
     maxBodyBytes: config.ingest.maxBodyBytes,
     readiness: {
@@ -62,9 +74,9 @@ export async function startPassage(config: Config, logger: Logger, opts: StartOp
     },
   });
   const auth = requireAdmin(opts.adminKey);
-  if (has('ingest')) {
+  if (edge !== null) {
     sensorRoutes(app, { sensors: runtime.sensors, auth });
-    ingestRoutes(app, { camera: cameraIngest, maxRecordsPerRequest: config.ingest.maxRecordsPerRequest, auth });
+    ingestRoutes(app, { edge, maxRecordsPerRequest: config.ingest.maxRecordsPerRequest, auth });
   }
   if (has('api')) {
     footfallRoute(app, {
@@ -77,14 +89,16 @@ export async function startPassage(config: Config, logger: Logger, opts: StartOp
   }
   await processor?.start();
   const simulator =
-    opts.simulate === true ? new CameraSimulator({ ingest: cameraIngest, sensors: runtime.sensors, store: runtime.store, logger }) : null;
+    opts.simulate === true && edge !== null
+      ? new CameraSimulator({ ingest: edge, sensors: runtime.sensors, store: runtime.store, logger })
+      : null;
   await simulator?.start();
 
   return {
     app,
     runtime,
     processor,
-    cameraIngest,
+    edge,
     close: async () => {
       simulator?.stop();
       await app.close();

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, inject, it } from 'vitest';
 import { KafkaBus } from './bus/kafka.js';
 import { startPassage, type Passage } from './passage.js';
 import { ConfluentSchemaRegistry } from './registry/confluent.js';
-import { chdbStore, quietLogger, testConfig, TEST_ADMIN_KEY, uid } from './testing/fixtures.js';
+import { chdbStore, quietLogger, testConfig, TEST_ADMIN_KEY, TEST_PSEUDONYM_SECRET, uid } from './testing/fixtures.js';
 import { runSlice } from './testing/slice.js';
 
 const brokers = inject('kafkaBrokers');
@@ -23,6 +23,7 @@ describe.runIf(brokers !== null && registryUrl !== null)('vertical slice through
     passage = await startPassage(config, logger, {
       role: 'all',
       adminKey: ADMIN,
+      pseudonymSecret: TEST_PSEUDONYM_SECRET,
       overrides: {
         bus: new KafkaBus({ brokers: brokers!, clientId: 'passage-slice-test', logger, sessionTimeoutMs: 10_000 }),
         codec: new ConfluentSchemaRegistry(registryUrl!),

@@ -7,7 +7,7 @@ import type { Logger } from '../../shared/log.js';
 import type { SensorRegistry } from '../../shared/sensors.js';
 import type { Store } from '../../shared/store/types.js';
 import { MINUTE_MS } from '../../shared/time.js';
-import type { CameraIngest } from '../camera/ingest.js';
+import type { EdgeIngest } from '../edge.js';
 
 export const COPENHAGEN_CAMERAS = [
   { sensorId: 'cph-cam-stroget-amagertorv', lat: 55.67862, lng: 12.57865, site: 'Strøget, Amagertorv', peak: 120 },
@@ -55,7 +55,7 @@ export class CameraSimulator {
   private timer: NodeJS.Timeout | null = null;
 
   constructor(
-    private readonly deps: { ingest: CameraIngest; sensors: SensorRegistry; store: Store; logger: Logger },
+    private readonly deps: { ingest: EdgeIngest; sensors: SensorRegistry; store: Store; logger: Logger },
     private readonly intervalMs = MINUTE_MS,
   ) {}
 
@@ -89,7 +89,7 @@ export class CameraSimulator {
             },
           });
       }
-      const r = await this.deps.ingest.ingest(records);
+      const r = await this.deps.ingest.ingest('camera', records);
       this.deps.logger.info({ accepted: r.accepted, rejected: r.rejected.length }, 'camera simulator filled the last three hours');
     }
     let last = end;
@@ -103,7 +103,7 @@ export class CameraSimulator {
         }));
         last = now;
         this.deps.ingest
-          .ingest(records)
+          .ingest('camera', records)
           .catch((err: unknown) => this.deps.logger.warn({ err: String(err) }, 'camera simulator could not ingest'));
       },
       Math.min(this.intervalMs, 5000),

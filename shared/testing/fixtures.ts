@@ -45,12 +45,14 @@ export async function eventually<T>(fn: () => Promise<T>, done: (v: T) => boolea
 }
 
 export const TEST_ADMIN_KEY = 'test-admin-key-0123456789';
+export const TEST_PSEUDONYM_SECRET = Buffer.from('test-pseudonym-secret-0123456789abcdef');
 
 /** A whole Passage in embedded mode (in-process bus and registry, chDB) for route and slice tests. */
 export async function embeddedPassage(env: Record<string, string> = {}): Promise<Passage> {
   return startPassage(testConfig(env), quietLogger(), {
     role: 'all',
     adminKey: TEST_ADMIN_KEY,
+    pseudonymSecret: TEST_PSEUDONYM_SECRET,
     overrides: { bus: new MemoryBus(), codec: new LocalSchemaRegistry(), store: await chdbStore() },
   });
 }
