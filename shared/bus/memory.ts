@@ -69,6 +69,11 @@ export class MemoryBus implements Bus {
     return Promise.resolve();
   }
 
+  /** Every message on every topic (tests scan them, e.g. for raw identifiers). */
+  allMessages(): InMessage[] {
+    return [...this.topics.values()].flatMap((parts) => parts.flat());
+  }
+
   /** Highest offset + 1 of every partition of `topic` (for tests and lag). */
   endOffsets(topic: string): number[] {
     return (this.topics.get(topic) ?? []).map((p) => p.length);

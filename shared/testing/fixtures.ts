@@ -48,8 +48,8 @@ export const TEST_ADMIN_KEY = 'test-admin-key-0123456789';
 export const TEST_PSEUDONYM_SECRET = Buffer.from('test-pseudonym-secret-0123456789abcdef');
 
 /** A whole Passage in embedded mode (in-process bus and registry, chDB) for route and slice tests. */
-export async function embeddedPassage(env: Record<string, string> = {}): Promise<Passage> {
-  return startPassage(testConfig(env), quietLogger(), {
+export async function embeddedPassage(env: Record<string, string> = {}, logger: Logger = quietLogger()): Promise<Passage> {
+  return startPassage(testConfig(env), logger, {
     role: 'all',
     adminKey: TEST_ADMIN_KEY,
     pseudonymSecret: TEST_PSEUDONYM_SECRET,
