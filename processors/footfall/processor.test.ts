@@ -111,6 +111,29 @@ describe('FootfallProcessor', () => {
     expect(reasons).toEqual(['bad_magic_byte', 'empty_value', 'out_of_range', 'unknown_schema', 'unknown_sensor']);
   });
 
+  it('drops duplicate records — within a batch, across batches and after a restart — so retries change no count', async () => {
+    const t = await setup();
+    cleanup.push(
+      () => t.processor.stop(),
+      () => t.store.close(),
+    );
+    await t.processor.start();
+    const records = Array.from({ length: 30 }, (_, i) => camera(i));
+    const expected = { entries: records.reduce((a, r) => a + Number(r.in), 0), exits: records.reduce((a, r) => a + Number(r.out), 0) };
+    await t.produce([...records, ...records.slice(0, 10)]); // a retry inside one batch
+    expect(await eventually(t.totals, (v) => v.entries === expected.entries, 20_000)).toEqual(expected);
+    await t.produce(records); // the whole batch again, later
+    await t.processor.stop();
+    await t.processor.start(); // and again after a restart
+    await t.produce(records.slice(5, 15));
+    await eventually(
+      () => t.bus.committed(t.processor.groupId, t.topics.raw('camera')),
+      (cs) => cs.reduce((a, c) => a + (c.offset ?? 0), 0) === 30 + 10 + 30 + 10,
+      20_000,
+    );
+    expect(await t.totals()).toEqual(expected);
+  });
+
   it('repeats an announced write after a crash between write and commit, without double counting', async () => {
     let inserts = 0;
     const tokens: string[] = [];

@@ -23,6 +23,8 @@ import { decodeMeta, encodeMeta } from '../commit-meta.js';
 import { WindowTracker, type TrackerState } from '../windows/tracker.js';
 import { CountAggregate } from './aggregate.js';
 import { decodeCameraCount, locate } from './steps.js';
+import type { StepResult } from '../../shared/result.js';
+import type { CameraCount } from '../../schemas/records.js';
 
 const SOURCE = 'camera';
 const TABLE = 'counts_5m';
@@ -47,6 +49,8 @@ interface PartitionState {
   /** A range announced before a crash: the next write must end exactly here. */
   pendingTo: number | null;
   letters: DeadLetter[];
+  /** Record ids counted in `agg`, with their offsets: written to seen_records after the aggregates. */
+  ids: Map<string, number>;
 }
 
 export interface FootfallProcessorDeps {
@@ -130,6 +134,7 @@ export class FootfallProcessor {
       from: null,
       pendingTo: meta.pending !== null && meta.pending.from === committed?.offset ? meta.pending.to : null,
       letters: [],
+      ids: new Map(),
     };
     if (st.pendingTo !== null)
       this.log.info({ partition, from: meta.pending?.from, to: st.pendingTo }, 'repeating an announced write after restart');
@@ -139,11 +144,14 @@ export class FootfallProcessor {
 
   private async onBatch(batch: PartitionBatch, ctx: BatchContext): Promise<void> {
     const st = await this.stateFor(batch.partition);
-    for (const m of batch.messages) {
+    const decoded = [];
+    for (const m of batch.messages) decoded.push(await decodeCameraCount(m, this.deps.codec, this.deps.maxFutureMs));
+    const seen = await this.alreadyCounted(batch, st, decoded);
+    for (const [i, m] of batch.messages.entries()) {
       if (!ctx.isRunning()) return;
       if (st.pendingTo !== null && m.offset > st.pendingTo) await this.write(st, batch.partition, ctx, st.pendingTo, true);
       if (st.from === null) st.from = m.offset;
-      await this.process(st, m);
+      await this.process(st, m, decoded[i]!, seen);
       if (st.pendingTo !== null) {
         if (m.offset === st.pendingTo) await this.write(st, batch.partition, ctx, m.offset, true);
       } else if (st.agg.size() >= this.deps.processing.flushMaxRecords) {
@@ -156,8 +164,26 @@ export class FootfallProcessor {
     else ctx.resolve(last); // still reading towards an announced range: move on without committing
   }
 
-  private async process(st: PartitionState, m: InMessage): Promise<void> {
-    const decoded = await decodeCameraCount(m, this.deps.codec, this.deps.maxFutureMs);
+  /**
+   * Record ids of this batch already counted by an earlier write. Ids this partition wrote at or
+   * after the first offset not yet committed are left out: they can only come from an attempt of
+   * the same write before a crash, which must be repeated exactly (same rows, same token).
+   */
+  private async alreadyCounted(batch: PartitionBatch, st: PartitionState, decoded: StepResult<CameraCount>[]): Promise<Set<string>> {
+    const ids = decoded.flatMap((d) => (d.kind === 'ok' ? [d.value.recordId] : []));
+    if (ids.length === 0) return new Set();
+    const rows = await withRetry(() =>
+      this.deps.store.query<{ record_id: string }>(
+        `SELECT DISTINCT record_id FROM {db:Identifier}.seen_records
+         WHERE source = {source:String} AND record_id IN {ids:Array(String)}
+           AND NOT (topic = {topic:String} AND partition = {partition:UInt32} AND offset >= {from:UInt64})`,
+        { source: SOURCE, ids, topic: this.topic, partition: batch.partition, from: st.from ?? batch.messages[0]!.offset },
+      ),
+    );
+    return new Set(rows.map((r) => r.record_id));
+  }
+
+  private async process(st: PartitionState, m: InMessage, decoded: StepResult<CameraCount>, seen: Set<string>): Promise<void> {
     const located = decoded.kind === 'ok' ? await withRetry(() => locate(decoded.value, this.deps.sensors)) : decoded;
     if (decoded.kind !== 'ok' || located.kind !== 'ok') {
       const bad = decoded.kind !== 'ok' ? decoded : located;
@@ -165,6 +191,12 @@ export class FootfallProcessor {
       recordsTotal.inc({ source: SOURCE, outcome: bad.kind });
       return;
     }
+    const id = decoded.value.recordId;
+    if (seen.has(id) || st.ids.has(id)) {
+      recordsTotal.inc({ source: SOURCE, outcome: 'duplicate' });
+      return;
+    }
+    st.ids.set(id, m.offset);
     const now = Date.now();
     let late = false;
     for (const w of st.agg.add(decoded.value, located.value)) late = st.tracker.observe(w, decoded.value.end, now) || late;
@@ -188,14 +220,20 @@ export class FootfallProcessor {
     }));
     if (!announced && rows.length > 0) await ctx.commit(from, encodeMeta({ pending: { from, to }, tracker: st.committedTracker }));
     const end = writeSeconds.startTimer({ table: TABLE });
-    await withRetry(() => this.deps.store.insert(TABLE, rows, { dedupToken: `${this.topic}:${partition}:${from}-${to}` }), {
+    const token = `${this.topic}:${partition}:${from}-${to}`;
+    const retry = {
       keepGoing,
-      onRetry: (err, attempt, delayMs) => {
+      onRetry: (err: unknown, attempt: number, delayMs: number) => {
         this.storeFailing = true;
         storeRetries.inc({ table: TABLE });
         this.log.warn({ err: errorMessage(err), attempt, delayMs }, 'store write failed; retrying');
       },
-    });
+    };
+    // Aggregates first, then the ids they counted: a crash between the two repeats both, and the
+    // repeated aggregate insert is dropped by its token.
+    await withRetry(() => this.deps.store.insert(TABLE, rows, { dedupToken: token }), retry);
+    const ids = [...st.ids].map(([record_id, offset]) => ({ source: SOURCE, record_id, topic: this.topic, partition, offset }));
+    await withRetry(() => this.deps.store.insert('seen_records', ids, { dedupToken: token }), retry);
     end();
     this.storeFailing = false;
     const tracker = st.tracker.state();
@@ -203,6 +241,7 @@ export class FootfallProcessor {
     ctx.resolve(to);
     st.committedTracker = tracker;
     st.agg.clear();
+    st.ids = new Map();
     st.from = null;
     st.pendingTo = null;
   }
