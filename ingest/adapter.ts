@@ -14,6 +14,8 @@ import type { Pseudonymiser } from './pseudonymise.js';
 
 export interface AdapterContext {
   nowMs: number;
+  /** Set for vendor keys: records may only name sensors of this owner. */
+  owner: string | null;
   limits: RecordLimits;
   sensors: SensorRegistry;
   pseudonymiser: Pseudonymiser;
@@ -66,9 +68,12 @@ export async function sensorLocation(
   sensorId: string,
   lat: number | undefined,
   lng: number | undefined,
-  sensors: SensorRegistry,
+  ctx: Pick<AdapterContext, 'sensors' | 'owner'>,
 ): Promise<{ lat: number | null; lng: number | null } | { errors: FieldError[] }> {
-  const sensor = await sensors.get(sensorId);
+  const sensor = await ctx.sensors.get(sensorId);
+  if (sensor !== null && ctx.owner !== null && sensor.owner !== ctx.owner) {
+    return { errors: [{ field, reason: `sensor ${sensorId} belongs to another owner` }] };
+  }
   if (sensor !== null && sensor.source !== source) {
     return { errors: [{ field, reason: `sensor ${sensorId} is registered as a ${sensor.source} sensor, not ${source}` }] };
   }

@@ -57,10 +57,11 @@ export class EdgeIngest {
   constructor(private readonly deps: EdgeDeps) {}
 
   /** Validates and produces `items` of `source`; returns what was accepted and what was rejected and why. */
-  async ingest(source: RawSource, items: BodyItem[], nowMs = Date.now()): Promise<IngestResult> {
+  async ingest(source: RawSource, items: BodyItem[], owner: string | null = null, nowMs = Date.now()): Promise<IngestResult> {
     const adapter = ADAPTERS[source];
     const ctx: AdapterContext = {
       nowMs,
+      owner,
       limits: limitsAt(nowMs, this.deps.limits),
       sensors: this.deps.sensors,
       pseudonymiser: this.deps.pseudonymiser,

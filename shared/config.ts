@@ -117,6 +117,10 @@ export const SPEC = {
     default: 10 * 1024 * 1024,
     desc: 'Largest accepted HTTP request body in bytes; larger bodies get 413.',
   }),
+  PASSAGE_INGEST_RATE_LIMIT: positiveInt({
+    default: 600,
+    desc: 'Ingest requests one API key may make per minute; more get 429 with Retry-After.',
+  }),
   PASSAGE_MAX_RECORDS_PER_REQUEST: positiveInt({ default: 50_000, desc: 'Most records one ingest request may carry; more gets 413.' }),
   PASSAGE_QUERY_TIMEOUT_MS: positiveInt({ default: 30_000, desc: 'Longest a history query may run in the store (ms).' }),
   PASSAGE_MAX_RESULT_ROWS: positiveInt({
@@ -157,7 +161,7 @@ export interface Config {
   clickhouse: { url: string; user: string; password: string; database: string } | null;
   database: string;
   processing: { allowedLatenessMs: number; idleTimeoutMs: number; flushMaxRecords: number; windowMs: number };
-  ingest: { maxBodyBytes: number; maxRecordsPerRequest: number; maxFutureMs: number };
+  ingest: { maxBodyBytes: number; maxRecordsPerRequest: number; maxFutureMs: number; rateLimitPerMinute: number };
   query: { timeoutMs: number; maxResultRows: number };
 }
 
@@ -241,6 +245,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxBodyBytes: e.PASSAGE_MAX_BODY_BYTES,
       maxRecordsPerRequest: e.PASSAGE_MAX_RECORDS_PER_REQUEST,
       maxFutureMs: e.PASSAGE_MAX_FUTURE_MS,
+      rateLimitPerMinute: e.PASSAGE_INGEST_RATE_LIMIT,
     },
     query: { timeoutMs: e.PASSAGE_QUERY_TIMEOUT_MS, maxResultRows: e.PASSAGE_MAX_RESULT_ROWS },
   });

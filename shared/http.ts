@@ -5,7 +5,6 @@
 import compress from '@fastify/compress';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { PassageError, type FieldError } from './errors.js';
 import type { Logger } from './log.js';
@@ -142,29 +141,4 @@ export async function createHttpServer(opts: HttpOptions): Promise<App> {
   app.get('/metrics', { logLevel: 'warn' }, async (_req, reply) => reply.type(registry.contentType).send(await registry.metrics()));
 
   return app;
-}
-
-function digest(s: string): Buffer {
-  return createHash('sha256').update(s).digest();
-}
-
-/**
- * preHandler that admits only the admin key (`Authorization: Bearer <key>`). Until tenants and
- * keys land (issue 5), every data route uses it.
- */
-export function requireAdmin(adminKey: string): AuthHook {
-  const expected = digest(adminKey);
-  return async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    const header = req.headers.authorization;
-    if (header === undefined) {
-      void reply.header('www-authenticate', 'Bearer');
-      await sendProblem(reply, problem(401, 'missing_api_key', 'send the key as Authorization: Bearer <key>'));
-      return;
-    }
-    const m = /^Bearer\s+(\S+)$/i.exec(header);
-    if (m === null || !timingSafeEqual(digest(m[1]!), expected)) {
-      void reply.header('www-authenticate', 'Bearer error="invalid_token"');
-      await sendProblem(reply, problem(401, 'invalid_api_key', 'the API key is not valid'));
-    }
-  };
 }

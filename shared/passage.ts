@@ -3,7 +3,9 @@
 // mode). Every role serves /healthz, /readyz and /metrics.
 
 import type { Config, Role } from './config.js';
-import { createHttpServer, requireAdmin, type App } from './http.js';
+import { KeyStore, authorize } from './access.js';
+import { createHttpServer, type App } from './http.js';
+import { adminKeyRoutes } from '../query-api/routes/admin/keys.js';
 import type { Logger } from './log.js';
 import { openRuntime, type Runtime, type RuntimeOverrides } from './runtime.js';
 import { EdgeIngest } from '../ingest/edge.js';
@@ -73,15 +75,22 @@ export async function startPassage(config: Config, logger: Logger, opts: StartOp
       ...(processor ? { processor: () => processor.ready() } : {}),
     },
   });
-  const auth = requireAdmin(opts.adminKey);
+  const keys = new KeyStore(runtime.store, opts.adminKey);
   if (edge !== null) {
-    sensorRoutes(app, { sensors: runtime.sensors, auth });
-    ingestRoutes(app, { edge, maxRecordsPerRequest: config.ingest.maxRecordsPerRequest, auth });
+    sensorRoutes(app, { sensors: runtime.sensors, keys });
+    await ingestRoutes(app, {
+      edge,
+      keys,
+      maxRecordsPerRequest: config.ingest.maxRecordsPerRequest,
+      rateLimitPerMinute: config.ingest.rateLimitPerMinute,
+    });
   }
   if (has('api')) {
+    adminKeyRoutes(app, keys);
     footfallRoute(app, {
       store: runtime.store,
-      auth,
+      // NOTE: admin only until the privacy release layer exists (issue 5).
+      auth: authorize(keys, { roles: [] }),
       timeZone: config.timeZone,
       maxResultRows: config.query.maxResultRows,
       queryTimeoutMs: config.query.timeoutMs,

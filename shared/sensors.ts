@@ -82,10 +82,17 @@ export class SensorRegistry {
     return sensor;
   }
 
-  async list(filter: { source?: RawSource; limit: number; offset: number }): Promise<Sensor[]> {
+  async list(filter: { source?: RawSource; owner?: string; limit: number; offset: number }): Promise<Sensor[]> {
     const rows = await this.store.query<SensorRow>(
-      `${SELECT} WHERE ({source:String} = '' OR source = {source:String}) ORDER BY sensor_id LIMIT {limit:UInt32} OFFSET {offset:UInt32}`,
-      { source: filter.source ?? '', limit: filter.limit, offset: filter.offset },
+      `${SELECT} WHERE ({source:String} = '' OR source = {source:String}) AND ({anyOwner:Bool} OR owner = {owner:String})
+       ORDER BY sensor_id LIMIT {limit:UInt32} OFFSET {offset:UInt32}`,
+      {
+        source: filter.source ?? '',
+        anyOwner: filter.owner === undefined,
+        owner: filter.owner ?? '',
+        limit: filter.limit,
+        offset: filter.offset,
+      },
     );
     return rows.map(fromRow);
   }

@@ -12,7 +12,7 @@ export const cameraAdapter: SourceAdapter<CameraInput, CameraCount> = {
   async convert(v, ctx) {
     const t = instants(v, ['start', 'end'] as const);
     if ('errors' in t) return t;
-    const loc = await sensorLocation('camera', 'sensorId', v.sensorId, v.lat, v.lng, ctx.sensors);
+    const loc = await sensorLocation('camera', 'sensorId', v.sensorId, v.lat, v.lng, ctx);
     if ('errors' in loc) return loc;
     const { start, end } = t.values;
     const line = v.line ?? null;

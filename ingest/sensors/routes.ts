@@ -2,7 +2,8 @@
 // (source, location, site, owner, metadata); GET /v1/sensors lists them; GET /v1/sensors/{id} shows one.
 
 import { Type } from '@sinclair/typebox';
-import type { App, AuthHook } from '../../shared/http.js';
+import { authorize, type KeyStore } from '../../shared/access.js';
+import type { App } from '../../shared/http.js';
 import { problem, sendProblem } from '../../shared/http.js';
 import type { Sensor, SensorRegistry } from '../../shared/sensors.js';
 import { RAW_SOURCES } from '../../shared/topics.js';
@@ -29,22 +30,32 @@ function view(s: Sensor): Record<string, unknown> {
 
 export interface SensorRoutesOptions {
   sensors: SensorRegistry;
-  auth: AuthHook;
+  keys: KeyStore;
 }
 
 export function sensorRoutes(app: App, opts: SensorRoutesOptions): void {
+  // Vendors register and see their own sensors (owner = their key's owner); admins any.
+  const vendorOrAdmin = authorize(opts.keys, { roles: ['vendor'] });
   app.put(
     '/v1/sensors/:sensorId',
-    { preHandler: opts.auth, schema: { params: Type.Object({ sensorId: SensorId }), body: SensorBody } },
-    async (req) => {
+    {
+      preHandler: authorize(opts.keys, { roles: ['vendor'], source: (req) => (req.body as { source?: string } | undefined)?.source }),
+      schema: { params: Type.Object({ sensorId: SensorId }), body: SensorBody },
+    },
+    async (req, reply) => {
       const b = req.body;
+      const vendor = req.principal?.role === 'vendor' ? req.principal.owner : null;
+      const existing = await opts.sensors.get(req.params.sensorId);
+      if (vendor !== null && existing !== null && existing.owner !== vendor) {
+        return sendProblem(reply, problem(403, 'sensor_of_another_owner', `sensor ${req.params.sensorId} belongs to another owner`));
+      }
       const sensor = await opts.sensors.put({
         sensorId: req.params.sensorId,
         source: b.source,
         lat: b.lat,
         lng: b.lng,
         site: b.site ?? '',
-        owner: b.owner ?? '',
+        owner: vendor ?? b.owner ?? '',
         metadata: b.metadata ?? {},
       });
       return view(sensor);
@@ -54,7 +65,7 @@ export function sensorRoutes(app: App, opts: SensorRoutesOptions): void {
   app.get(
     '/v1/sensors',
     {
-      preHandler: opts.auth,
+      preHandler: vendorOrAdmin,
       schema: {
         querystring: Type.Object(
           {
@@ -68,17 +79,24 @@ export function sensorRoutes(app: App, opts: SensorRoutesOptions): void {
     },
     async (req) => {
       const { source, limit, offset } = req.query;
-      const data = await opts.sensors.list({ ...(source === undefined ? {} : { source }), limit, offset });
+      const owner = req.principal?.role === 'vendor' ? req.principal.owner : undefined;
+      const data = await opts.sensors.list({
+        ...(source === undefined ? {} : { source }),
+        ...(owner === undefined ? {} : { owner }),
+        limit,
+        offset,
+      });
       return { query: { source: source ?? null, limit, offset }, data: data.map(view) };
     },
   );
 
   app.get(
     '/v1/sensors/:sensorId',
-    { preHandler: opts.auth, schema: { params: Type.Object({ sensorId: SensorId }) } },
+    { preHandler: vendorOrAdmin, schema: { params: Type.Object({ sensorId: SensorId }) } },
     async (req, reply) => {
       const s = await opts.sensors.get(req.params.sensorId);
-      if (s === null) return sendProblem(reply, problem(404, 'unknown_sensor', `no sensor ${req.params.sensorId}`));
+      if (s === null || (req.principal?.role === 'vendor' && s.owner !== req.principal.owner))
+        return sendProblem(reply, problem(404, 'unknown_sensor', `no sensor ${req.params.sensorId}`));
       return view(s);
     },
   );

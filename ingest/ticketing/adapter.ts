@@ -13,7 +13,7 @@ export const ticketingAdapter: SourceAdapter<TicketingInput, TicketingEvent> = {
   async convert(v, ctx) {
     const t = instants(v, v.end === undefined ? (['start'] as const) : (['start', 'end'] as const));
     if ('errors' in t) return t;
-    const loc = await sensorLocation('ticketing', 'stationId', v.stationId, v.lat, v.lng, ctx.sensors);
+    const loc = await sensorLocation('ticketing', 'stationId', v.stationId, v.lat, v.lng, ctx);
     if ('errors' in loc) return loc;
     const start = t.values.start;
     const end = 'end' in t.values ? (t.values as { end: number }).end : start;

@@ -12,7 +12,7 @@ export const wifiAdapter: SourceAdapter<WifiInput, WifiSighting> = {
   async convert(v, ctx) {
     const t = instants(v, ['seenAt'] as const);
     if ('errors' in t) return t;
-    const loc = await sensorLocation('wifi', 'sensorId', v.sensorId, v.lat, v.lng, ctx.sensors);
+    const loc = await sensorLocation('wifi', 'sensorId', v.sensorId, v.lat, v.lng, ctx);
     if ('errors' in loc) return loc;
     const { seenAt } = t.values;
     const { hash, period } = ctx.pseudonymiser.hash('device', v.deviceId, seenAt);
