@@ -97,6 +97,11 @@ export async function createHttpServer(opts: HttpOptions): Promise<App> {
     },
   );
 
+  // iCalendar feeds (context events) arrive as text.
+  app.addContentTypeParser(['text/calendar', 'application/ics'], { parseAs: 'string' }, (_req, body, done) => {
+    done(null, body);
+  });
+
   app.addHook('onResponse', (req, reply, done) => {
     requestSeconds.observe(
       { method: req.method, route: req.routeOptions.url ?? 'unknown', status: String(reply.statusCode) },

@@ -1,15 +1,18 @@
 #!/usr/bin/env node
 // The `passage` command: `passage [all|ingest|processor|api]` starts that role with the
-// configuration from the environment (README.md, Configuration). `all` without KAFKA_BROKERS is
-// embedded mode: one process, in-process bus and registry, chDB store, simulators on.
+// configuration from the environment (README.md, Configuration); `passage backfill …` imports files
+// (ingest/backfill/cli.ts). `all` without KAFKA_BROKERS is embedded mode: one process, in-process
+// bus and registry, chDB store, simulators on.
 
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { PassageError } from './errors.js';
 import { ConfigError, loadConfig, type Config, type Role } from './config.js';
 import { createLogger } from './log.js';
 import { startPassage } from './passage.js';
+import { backfillCommand } from '../ingest/backfill/cli.js';
 
 const ROLES: Role[] = ['all', 'ingest', 'processor', 'api'];
 
@@ -36,9 +39,20 @@ function secretFor(
 }
 
 async function main(): Promise<void> {
+  if (process.argv[2] === 'backfill') {
+    const config = loadConfig();
+    const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, { role: 'backfill' });
+    const secret = (): Buffer => {
+      const given = config.pseudonym.secretFile !== '' ? readFileSync(config.pseudonym.secretFile, 'utf8').trim() : config.pseudonym.secret;
+      if (given === '') throw new ConfigError([{ variable: 'PASSAGE_PSEUDONYM_SECRET', reason: 'is required to backfill straight into Kafka' }]);
+      return Buffer.from(given);
+    };
+    process.exitCode = await backfillCommand(process.argv.slice(3), config, logger, secret);
+    return;
+  }
   const { positionals } = parseArgs({ allowPositionals: true, options: {} });
   const role = (positionals[0] ?? 'all') as Role;
-  if (!ROLES.includes(role)) throw new Error(`unknown role "${role}"; use one of ${ROLES.join(', ')}`);
+  if (!ROLES.includes(role)) throw new Error(`unknown command "${role}"; use one of ${ROLES.join(', ')} or backfill`);
   const config = loadConfig();
   const logger = createLogger(config.logLevel, { role });
   const embedded = config.kafka === null;
@@ -92,6 +106,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`${err instanceof ConfigError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  const known = err instanceof ConfigError || err instanceof PassageError;
+  process.stderr.write(`${known ? (err as Error).message : err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exit(1);
 });

@@ -10,6 +10,7 @@ import type { Logger } from './log.js';
 import { openRuntime, type Runtime, type RuntimeOverrides } from './runtime.js';
 import { EdgeIngest } from '../ingest/edge.js';
 import { Pseudonymiser } from '../ingest/pseudonymise.js';
+import { contextRoutes } from '../ingest/context-routes.js';
 import { ingestRoutes } from '../ingest/routes.js';
 import { sensorRoutes } from '../ingest/sensors/routes.js';
 import { CameraSimulator } from '../ingest/simulate/camera.js';
@@ -78,6 +79,7 @@ export async function startPassage(config: Config, logger: Logger, opts: StartOp
   const keys = new KeyStore(runtime.store, opts.adminKey);
   if (edge !== null) {
     sensorRoutes(app, { sensors: runtime.sensors, keys });
+    contextRoutes(app, { bus: runtime.bus, codec: runtime.codec, topics: runtime.topics, keys });
     await ingestRoutes(app, {
       edge,
       keys,

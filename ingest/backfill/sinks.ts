@@ -1,0 +1,75 @@
+// The two places a backfill can deliver to: the ingest edge of this process (stack mode: straight
+// into Kafka, through the same validation and pseudonymisation as HTTP), or a running Passage over
+// HTTP (embedded mode or a remote stack), with retries on 429/5xx that honour Retry-After.
+
+import { gzipSync } from 'node:zlib';
+import type { SensorInput } from '../../schemas/inputs.js';
+import { PassageError } from '../../shared/errors.js';
+import type { SensorRegistry } from '../../shared/sensors.js';
+import type { RawSource } from '../../shared/topics.js';
+import type { EdgeIngest } from '../edge.js';
+import type { IngestResult } from '../result.js';
+import type { BackfillSink } from './backfill.js';
+
+export function edgeSink(edge: EdgeIngest, sensors: SensorRegistry, close: () => Promise<void>): BackfillSink {
+  return {
+    putSensor: async (s) => {
+      await sensors.put({
+        sensorId: s.sensorId,
+        source: s.source,
+        lat: s.lat,
+        lng: s.lng,
+        site: s.site ?? '',
+        owner: s.owner ?? '',
+        metadata: s.metadata ?? {},
+      });
+    },
+    ingest: (source, records) =>
+      edge.ingest(
+        source,
+        records.map((value) => ({ ok: true as const, value })),
+      ),
+    close,
+  };
+}
+
+export function httpSink(baseUrl: string, key: string, maxAttempts = 8): BackfillSink {
+  const send = async (method: string, url: string, body: Buffer, headers: Record<string, string>): Promise<Response> => {
+    for (let attempt = 1; ; attempt++) {
+      let res: Response | null = null;
+      try {
+        res = await fetch(`${baseUrl}${url}`, { method, body, headers: { authorization: `Bearer ${key}`, ...headers } });
+      } catch (err) {
+        if (attempt >= maxAttempts)
+          throw new PassageError('passage_unreachable', `${method} ${baseUrl}${url} failed: ${String(err)}`, { retriable: true });
+      }
+      if (res !== null && res.status !== 429 && res.status < 500) return res;
+      if (attempt >= maxAttempts)
+        throw new PassageError('passage_unavailable', `${method} ${url} answered ${res?.status} ${await res?.text()}`, { retriable: true });
+      const retryAfter = Number(res?.headers.get('retry-after') ?? NaN);
+      await new Promise((r) => setTimeout(r, Number.isFinite(retryAfter) ? retryAfter * 1000 : Math.min(30_000, 250 * 2 ** attempt)));
+    }
+  };
+  return {
+    putSensor: async (s: SensorInput) => {
+      const { sensorId, ...body } = s;
+      const res = await send('PUT', `/v1/sensors/${encodeURIComponent(sensorId)}`, Buffer.from(JSON.stringify(body)), {
+        'content-type': 'application/json',
+      });
+      if (!res.ok) throw new PassageError('sensor_refused', `PUT /v1/sensors/${sensorId} answered ${res.status}: ${await res.text()}`);
+    },
+    ingest: async (source: RawSource, records: unknown[]): Promise<IngestResult> => {
+      const body = gzipSync(records.map((r) => JSON.stringify(r)).join('\n'));
+      const res = await send('POST', `/v1/ingest/${source}`, body, { 'content-type': 'application/x-ndjson', 'content-encoding': 'gzip' });
+      const json = (await res.json()) as IngestResult & { detail?: string };
+      if (res.status !== 202 && !(res.status === 400 && Array.isArray(json.rejected))) {
+        throw new PassageError(
+          'ingest_refused',
+          `POST /v1/ingest/${source} answered ${res.status}: ${json.detail ?? JSON.stringify(json)}`,
+        );
+      }
+      return json;
+    },
+    close: () => Promise.resolve(),
+  };
+}
