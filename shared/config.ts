@@ -55,6 +55,24 @@ const rotation = makeValidator<'hourly' | 'daily' | 'weekly'>((input) => {
   return input;
 });
 
+const jsonObject = makeValidator<Record<string, Record<string, unknown>>>((input) => {
+  let v: unknown;
+  try {
+    v = JSON.parse(input);
+  } catch {
+    throw new EnvError('must be a JSON object');
+  }
+  if (
+    typeof v !== 'object' ||
+    v === null ||
+    Array.isArray(v) ||
+    Object.values(v).some((x) => typeof x !== 'object' || x === null || Array.isArray(x))
+  ) {
+    throw new EnvError('must be a JSON object of objects, keyed by mapper name');
+  }
+  return v as Record<string, Record<string, unknown>>;
+});
+
 const logLevel = makeValidator<string>((input) => {
   const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
   if (!levels.includes(input)) throw new EnvError(`must be one of ${levels.join(', ')}, got "${input}"`);
@@ -117,6 +135,14 @@ export const SPEC = {
     default: 10 * 1024 * 1024,
     desc: 'Largest accepted HTTP request body in bytes; larger bodies get 413.',
   }),
+  PASSAGE_MAPPER_OPTIONS: jsonObject({
+    default: {},
+    desc: 'Server-side options of vendor-format mappers, by mapper name, that requests cannot override, e.g. {"wifi-meraki":{"secret":"…"}}.',
+  }),
+  PASSAGE_MERAKI_VALIDATOR: str({
+    default: '',
+    desc: 'The validator string the Meraki dashboard expects from GET /v1/ingest/wifi/meraki (unset: that endpoint is off).',
+  }),
   PASSAGE_INGEST_RATE_LIMIT: positiveInt({
     default: 600,
     desc: 'Ingest requests one API key may make per minute; more get 429 with Retry-After.',
@@ -161,7 +187,14 @@ export interface Config {
   clickhouse: { url: string; user: string; password: string; database: string } | null;
   database: string;
   processing: { allowedLatenessMs: number; idleTimeoutMs: number; flushMaxRecords: number; windowMs: number };
-  ingest: { maxBodyBytes: number; maxRecordsPerRequest: number; maxFutureMs: number; rateLimitPerMinute: number };
+  ingest: {
+    maxBodyBytes: number;
+    maxRecordsPerRequest: number;
+    maxFutureMs: number;
+    rateLimitPerMinute: number;
+    mapperOptions: Record<string, Record<string, unknown>>;
+    merakiValidator: string;
+  };
   query: { timeoutMs: number; maxResultRows: number };
 }
 
@@ -246,6 +279,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxRecordsPerRequest: e.PASSAGE_MAX_RECORDS_PER_REQUEST,
       maxFutureMs: e.PASSAGE_MAX_FUTURE_MS,
       rateLimitPerMinute: e.PASSAGE_INGEST_RATE_LIMIT,
+      mapperOptions: e.PASSAGE_MAPPER_OPTIONS,
+      merakiValidator: e.PASSAGE_MERAKI_VALIDATOR,
     },
     query: { timeoutMs: e.PASSAGE_QUERY_TIMEOUT_MS, maxResultRows: e.PASSAGE_MAX_RESULT_ROWS },
   });

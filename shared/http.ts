@@ -17,6 +17,11 @@ export class NdjsonBody {
   constructor(readonly text: string) {}
 }
 
+/** A CSV request body (text/csv), kept as text for a mapper's CSV reader. */
+export class CsvBody {
+  constructor(readonly text: string) {}
+}
+
 export type AuthHook = (req: FastifyRequest, reply: FastifyReply) => Promise<void>;
 
 export interface Problem {
@@ -96,6 +101,11 @@ export async function createHttpServer(opts: HttpOptions): Promise<App> {
       done(null, new NdjsonBody(body as string));
     },
   );
+
+  // CSV bodies (vendor exports through a mapper) arrive as text, wrapped so they are not taken for JSON.
+  app.addContentTypeParser(['text/csv'], { parseAs: 'string' }, (_req, body, done) => {
+    done(null, new CsvBody(body as string));
+  });
 
   // iCalendar feeds (context events) arrive as text.
   app.addContentTypeParser(['text/calendar', 'application/ics'], { parseAs: 'string' }, (_req, body, done) => {
