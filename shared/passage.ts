@@ -80,12 +80,7 @@ export async function startPassage(config: Config, logger: Logger, opts: StartOp
   if (edge !== null) {
     sensorRoutes(app, { sensors: runtime.sensors, keys });
     contextRoutes(app, { bus: runtime.bus, codec: runtime.codec, topics: runtime.topics, keys });
-    await ingestRoutes(app, {
-      edge,
-      keys,
-      maxRecordsPerRequest: config.ingest.maxRecordsPerRequest,
-      rateLimitPerMinute: config.ingest.rateLimitPerMinute,
-    });
+    await ingestRoutes(app, { edge, keys, sensors: runtime.sensors, limits: config.ingest });
   }
   if (has('api')) {
     adminKeyRoutes(app, keys);
