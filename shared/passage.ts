@@ -15,6 +15,7 @@ import { ingestRoutes } from '../ingest/routes.js';
 import { sensorRoutes } from '../ingest/sensors/routes.js';
 import { CameraSimulator } from '../ingest/simulate/camera.js';
 import { FootfallProcessor } from '../processors/footfall/processor.js';
+import { RawGate } from '../processors/gate/gate.js';
 import { footfallRoute } from '../query-api/routes/footfall/route.js';
 
 export interface Passage {
@@ -67,6 +68,17 @@ export async function startPassage(config: Config, logger: Logger, opts: StartOp
       })
     : null;
 
+  // Until Wi-Fi, telco and ticketing have their own processors, a gate checks their raw topics.
+  const gate = has('processor')
+    ? new RawGate({
+        bus: runtime.bus,
+        codec: runtime.codec,
+        topics: runtime.topics,
+        logger,
+        maxFutureMs: config.ingest.maxFutureMs,
+        sources: ['wifi', 'telco', 'ticketing'],
+      })
+    : null;
   const app = await createHttpServer({
     logger,
     maxBodyBytes: config.ingest.maxBodyBytes,
@@ -74,6 +86,7 @@ export async function startPassage(config: Config, logger: Logger, opts: StartOp
       store: () => runtime.store.ping(),
       bus: () => runtime.bus.ping(),
       ...(processor ? { processor: () => processor.ready() } : {}),
+      ...(gate ? { gate: () => gate.ready() } : {}),
     },
   });
   const keys = new KeyStore(runtime.store, opts.adminKey);
@@ -94,6 +107,7 @@ export async function startPassage(config: Config, logger: Logger, opts: StartOp
     });
   }
   await processor?.start();
+  await gate?.start();
   const simulator =
     opts.simulate === true && edge !== null
       ? new CameraSimulator({ ingest: edge, sensors: runtime.sensors, store: runtime.store, logger })
@@ -109,6 +123,7 @@ export async function startPassage(config: Config, logger: Logger, opts: StartOp
       simulator?.stop();
       await app.close();
       await processor?.stop();
+      await gate?.stop();
       await runtime.close();
     },
   };

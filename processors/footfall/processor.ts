@@ -22,7 +22,8 @@ import type { Topics } from '../../shared/topics.js';
 import { decodeMeta, encodeMeta } from '../commit-meta.js';
 import { WindowTracker, type TrackerState } from '../windows/tracker.js';
 import { CountAggregate } from './aggregate.js';
-import { decodeCameraCount, locate } from './steps.js';
+import { locate } from './steps.js';
+import { decodeRaw } from '../raw/decode.js';
 import type { StepResult } from '../../shared/result.js';
 import type { CameraCount } from '../../schemas/records.js';
 
@@ -145,7 +146,7 @@ export class FootfallProcessor {
   private async onBatch(batch: PartitionBatch, ctx: BatchContext): Promise<void> {
     const st = await this.stateFor(batch.partition);
     const decoded = [];
-    for (const m of batch.messages) decoded.push(await decodeCameraCount(m, this.deps.codec, this.deps.maxFutureMs));
+    for (const m of batch.messages) decoded.push(await decodeRaw('camera', m, this.deps.codec, this.deps.maxFutureMs));
     const seen = await this.alreadyCounted(batch, st, decoded);
     for (const [i, m] of batch.messages.entries()) {
       if (!ctx.isRunning()) return;
