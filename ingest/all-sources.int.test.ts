@@ -7,9 +7,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { KafkaBus } from '../shared/bus/kafka.js';
-import { startPassage, type Passage } from '../shared/passage.js';
+import type { Passage } from '../shared/passage.js';
 import { ConfluentSchemaRegistry } from '../shared/registry/confluent.js';
-import { chdbStore, eventually, quietLogger, testConfig, TEST_ADMIN_KEY, TEST_PSEUDONYM_SECRET, uid } from '../shared/testing/fixtures.js';
+import { eventually, kafkaPassage, quietLogger, TEST_ADMIN_KEY, uid } from '../shared/testing/fixtures.js';
 import { CONTEXT_KINDS, RAW_SOURCES } from '../shared/topics.js';
 import { backfill } from './backfill/backfill.js';
 import { edgeSink } from './backfill/sinks.js';
@@ -36,26 +36,7 @@ const plain = {
 describe.runIf(brokers !== null && registryUrl !== null)('all sources and context kinds through real Kafka and the registry', () => {
   let p: Passage;
   beforeAll(async () => {
-    const logger = quietLogger();
-    p = await startPassage(
-      testConfig({
-        KAFKA_BROKERS: brokers!.join(','),
-        SCHEMA_REGISTRY_URL: registryUrl!,
-        KAFKA_TOPIC_PREFIX: `${uid()}.`,
-        KAFKA_TOPIC_PARTITIONS: '2',
-      }),
-      logger,
-      {
-        role: 'all',
-        adminKey: TEST_ADMIN_KEY,
-        pseudonymSecret: TEST_PSEUDONYM_SECRET,
-        overrides: {
-          bus: new KafkaBus({ brokers: brokers!, clientId: 'all-sources-test', logger, sessionTimeoutMs: 10_000 }),
-          codec: new ConfluentSchemaRegistry(registryUrl!),
-          store: await chdbStore(),
-        },
-      },
-    );
+    p = await kafkaPassage(brokers!, registryUrl!);
   });
   afterAll(() => p?.close());
 

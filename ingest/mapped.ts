@@ -41,22 +41,10 @@ export async function ingestMapped(
     for (const out of outputs) {
       if (out.kind === 'reject') refuse(out.line, { field: out.field, reason: out.reason });
       else if (out.kind === 'sensor') {
-        const existing = await deps.sensors.get(out.sensor.sensorId);
-        if (owner !== null && existing !== null && existing.owner !== owner) {
-          refuse(line, { field: 'sensorId', reason: `sensor ${out.sensor.sensorId} belongs to another owner` });
-          continue;
-        }
         const s = out.sensor;
-        await deps.sensors.put({
-          sensorId: s.sensorId,
-          source: s.source,
-          lat: s.lat,
-          lng: s.lng,
-          site: s.site ?? '',
-          owner: owner ?? s.owner ?? '',
-          metadata: s.metadata ?? {},
-        });
-        sensors += 1;
+        const put = await deps.sensors.putFor(owner, s);
+        if (put === null) refuse(line, { field: 'sensorId', reason: `sensor ${s.sensorId} belongs to another owner` });
+        else sensors += 1;
       } else if (out.source !== source)
         refuse(line, { field: 'record', reason: `the ${mapper.name} mapper yields ${out.source} records, not ${source}` });
       else records.push({ line, value: out.record });

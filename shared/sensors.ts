@@ -2,6 +2,7 @@
 // cached briefly in memory: ingest resolves record locations through it, processors fall back on
 // it for records produced without a location.
 
+import type { SensorInput } from '../schemas/inputs.js';
 import type { Store } from './store/types.js';
 import { cellOf, cellToUInt64 } from './h3.js';
 import type { RawSource } from './topics.js';
@@ -71,6 +72,24 @@ export class SensorRegistry {
     ]);
     this.cache.set(sensor.sensorId, { sensor, until: Date.now() + this.ttlMs });
     return sensor;
+  }
+
+  /**
+   * Registers `s` on behalf of `owner` (a vendor key's owner; null: an admin, who keeps the given
+   * owner). Returns null, changing nothing, when the sensor belongs to another owner.
+   */
+  async putFor(owner: string | null, s: SensorInput): Promise<Sensor | null> {
+    const existing = await this.get(s.sensorId);
+    if (owner !== null && existing !== null && existing.owner !== owner) return null;
+    return this.put({
+      sensorId: s.sensorId,
+      source: s.source,
+      lat: s.lat,
+      lng: s.lng,
+      site: s.site ?? '',
+      owner: owner ?? s.owner ?? '',
+      metadata: s.metadata ?? {},
+    });
   }
 
   async get(sensorId: string): Promise<Sensor | null> {

@@ -1,17 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { KafkaBus } from '../../shared/bus/kafka.js';
 import { REASON_HEADER } from '../../shared/dlq.js';
-import { startPassage, type Passage } from '../../shared/passage.js';
-import { ConfluentSchemaRegistry } from '../../shared/registry/confluent.js';
-import {
-  chdbStore,
-  eventually,
-  quietLogger,
-  testConfig,
-  TEST_ADMIN_KEY,
-  TEST_PSEUDONYM_SECRET,
-  uid,
-} from '../../shared/testing/fixtures.js';
+import type { Passage } from '../../shared/passage.js';
+import { eventually, kafkaPassage, uid } from '../../shared/testing/fixtures.js';
 import { produceCameraCounts } from './kafka-producer.js';
 
 const brokers = inject('kafkaBrokers');
@@ -20,28 +10,8 @@ const registryUrl = inject('registryUrl');
 // Skips only without Kafka or a registry; the global setup printed why, and CI's REQUIRE_* makes that a failure.
 describe.runIf(brokers !== null && registryUrl !== null)('Kafka-native ingest (the example vendor producer)', () => {
   let passage: Passage;
-  const prefix = `${uid()}.`;
   beforeAll(async () => {
-    const logger = quietLogger();
-    passage = await startPassage(
-      testConfig({
-        KAFKA_BROKERS: brokers!.join(','),
-        SCHEMA_REGISTRY_URL: registryUrl!,
-        KAFKA_TOPIC_PREFIX: prefix,
-        KAFKA_TOPIC_PARTITIONS: '2',
-      }),
-      logger,
-      {
-        role: 'all',
-        adminKey: TEST_ADMIN_KEY,
-        pseudonymSecret: TEST_PSEUDONYM_SECRET,
-        overrides: {
-          bus: new KafkaBus({ brokers: brokers!, clientId: 'example-test', logger, sessionTimeoutMs: 10_000 }),
-          codec: new ConfluentSchemaRegistry(registryUrl!),
-          store: await chdbStore(),
-        },
-      },
-    );
+    passage = await kafkaPassage(brokers!, registryUrl!);
   });
   afterAll(() => passage?.close());
 

@@ -45,19 +45,10 @@ export function sensorRoutes(app: App, opts: SensorRoutesOptions): void {
     async (req, reply) => {
       const b = req.body;
       const vendor = req.principal?.role === 'vendor' ? req.principal.owner : null;
-      const existing = await opts.sensors.get(req.params.sensorId);
-      if (vendor !== null && existing !== null && existing.owner !== vendor) {
+      const sensor = await opts.sensors.putFor(vendor, { sensorId: req.params.sensorId, ...b });
+      if (sensor === null) {
         return sendProblem(reply, problem(403, 'sensor_of_another_owner', `sensor ${req.params.sensorId} belongs to another owner`));
       }
-      const sensor = await opts.sensors.put({
-        sensorId: req.params.sensorId,
-        source: b.source,
-        lat: b.lat,
-        lng: b.lng,
-        site: b.site ?? '',
-        owner: vendor ?? b.owner ?? '',
-        metadata: b.metadata ?? {},
-      });
       return view(sensor);
     },
   );

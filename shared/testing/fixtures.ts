@@ -9,7 +9,9 @@ import { loadConfig, type Config } from '../config.js';
 import { createLogger, type Logger } from '../log.js';
 import { ChdbStore } from '../store/chdb.js';
 import { migrate } from '../store/migrate.js';
+import { KafkaBus } from '../bus/kafka.js';
 import { MemoryBus } from '../bus/memory.js';
+import { ConfluentSchemaRegistry } from '../registry/confluent.js';
 import { startPassage, type Passage } from '../passage.js';
 import { LocalSchemaRegistry } from '../registry/local.js';
 
@@ -46,6 +48,31 @@ export async function eventually<T>(fn: () => Promise<T>, done: (v: T) => boolea
 
 export const TEST_ADMIN_KEY = 'test-admin-key-0123456789';
 export const TEST_PSEUDONYM_SECRET = Buffer.from('test-pseudonym-secret-0123456789abcdef');
+
+/** A whole Passage on real Kafka and a real registry (chDB store), its topics under a fresh prefix. */
+export async function kafkaPassage(brokers: string[], registryUrl: string, env: Record<string, string> = {}): Promise<Passage> {
+  const logger = quietLogger();
+  return startPassage(
+    testConfig({
+      KAFKA_BROKERS: brokers.join(','),
+      SCHEMA_REGISTRY_URL: registryUrl,
+      KAFKA_TOPIC_PREFIX: `${uid()}.`,
+      KAFKA_TOPIC_PARTITIONS: '2',
+      ...env,
+    }),
+    logger,
+    {
+      role: 'all',
+      adminKey: TEST_ADMIN_KEY,
+      pseudonymSecret: TEST_PSEUDONYM_SECRET,
+      overrides: {
+        bus: new KafkaBus({ brokers, clientId: uid('passage-test-'), logger, sessionTimeoutMs: 10_000 }),
+        codec: new ConfluentSchemaRegistry(registryUrl),
+        store: await chdbStore(),
+      },
+    },
+  );
+}
 
 /** A whole Passage in embedded mode (in-process bus and registry, chDB) for route and slice tests. */
 export async function embeddedPassage(env: Record<string, string> = {}, logger: Logger = quietLogger()): Promise<Passage> {
