@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // The `passage` command: `passage [all|ingest|processor|api]` starts that role with the
 // configuration from the environment (README.md, Configuration); `passage backfill …` imports files
-// (ingest/backfill/cli.ts). `all` without KAFKA_BROKERS is embedded mode: one process, in-process
-// bus and registry, chDB store, simulators on.
+// (ingest/backfill/cli.ts); `passage simulate …` runs the simulators against a stack or a running
+// Passage (ingest/simulate/cli.ts). `all` without KAFKA_BROKERS is embedded mode: one process,
+// in-process bus and registry, chDB store, simulators on.
 
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -13,6 +14,7 @@ import { ConfigError, loadConfig, type Config, type Role } from './config.js';
 import { createLogger } from './log.js';
 import { startPassage } from './passage.js';
 import { backfillCommand } from '../ingest/backfill/cli.js';
+import { simulateCommand } from '../ingest/simulate/cli.js';
 
 const ROLES: Role[] = ['all', 'ingest', 'processor', 'api'];
 
@@ -44,15 +46,28 @@ async function main(): Promise<void> {
     const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, { role: 'backfill' });
     const secret = (): Buffer => {
       const given = config.pseudonym.secretFile !== '' ? readFileSync(config.pseudonym.secretFile, 'utf8').trim() : config.pseudonym.secret;
-      if (given === '') throw new ConfigError([{ variable: 'PASSAGE_PSEUDONYM_SECRET', reason: 'is required to backfill straight into Kafka' }]);
+      if (given === '')
+        throw new ConfigError([{ variable: 'PASSAGE_PSEUDONYM_SECRET', reason: 'is required to backfill straight into Kafka' }]);
       return Buffer.from(given);
     };
     process.exitCode = await backfillCommand(process.argv.slice(3), config, logger, secret);
     return;
   }
+  if (process.argv[2] === 'simulate') {
+    const config = loadConfig();
+    const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, { role: 'simulate' });
+    const secret = (): Buffer => {
+      const given = config.pseudonym.secretFile !== '' ? readFileSync(config.pseudonym.secretFile, 'utf8').trim() : config.pseudonym.secret;
+      if (given === '')
+        throw new ConfigError([{ variable: 'PASSAGE_PSEUDONYM_SECRET', reason: 'is required to simulate straight into Kafka' }]);
+      return Buffer.from(given);
+    };
+    process.exitCode = await simulateCommand(process.argv.slice(3), config, logger, secret);
+    return;
+  }
   const { positionals } = parseArgs({ allowPositionals: true, options: {} });
   const role = (positionals[0] ?? 'all') as Role;
-  if (!ROLES.includes(role)) throw new Error(`unknown command "${role}"; use one of ${ROLES.join(', ')} or backfill`);
+  if (!ROLES.includes(role)) throw new Error(`unknown command "${role}"; use one of ${ROLES.join(', ')}, backfill or simulate`);
   const config = loadConfig();
   const logger = createLogger(config.logLevel, { role });
   const embedded = config.kafka === null;

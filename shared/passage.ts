@@ -13,7 +13,7 @@ import { Pseudonymiser } from '../ingest/pseudonymise.js';
 import { contextRoutes } from '../ingest/context-routes.js';
 import { ingestRoutes } from '../ingest/routes.js';
 import { sensorRoutes } from '../ingest/sensors/routes.js';
-import { CameraSimulator } from '../ingest/simulate/camera.js';
+import { embeddedSimulator } from '../ingest/simulate/simulator.js';
 import { FootfallProcessor } from '../processors/footfall/processor.js';
 import { RawGate } from '../processors/gate/gate.js';
 import { footfallRoute } from '../query-api/routes/footfall/route.js';
@@ -108,10 +108,7 @@ export async function startPassage(config: Config, logger: Logger, opts: StartOp
   }
   await processor?.start();
   await gate?.start();
-  const simulator =
-    opts.simulate === true && edge !== null
-      ? new CameraSimulator({ ingest: edge, sensors: runtime.sensors, store: runtime.store, logger })
-      : null;
+  const simulator = opts.simulate === true && edge !== null ? embeddedSimulator(runtime, edge, logger) : null;
   await simulator?.start();
 
   return {
@@ -120,7 +117,7 @@ export async function startPassage(config: Config, logger: Logger, opts: StartOp
     processor,
     edge,
     close: async () => {
-      simulator?.stop();
+      await simulator?.stop();
       await app.close();
       await processor?.stop();
       await gate?.stop();
