@@ -33,8 +33,9 @@ export function edgeSink(edge: EdgeIngest, sensors: SensorRegistry, close: () =>
   };
 }
 
-export function httpSink(baseUrl: string, key: string, maxAttempts = 8): BackfillSink {
-  const send = async (method: string, url: string, body: Buffer, headers: Record<string, string>): Promise<Response> => {
+/** Requests to a running Passage: retried on network errors, 429 and 5xx, honouring Retry-After. */
+export function passageClient(baseUrl: string, key: string, maxAttempts = 8) {
+  const send = async (method: string, url: string, body: Buffer | string, headers: Record<string, string>): Promise<Response> => {
     for (let attempt = 1; ; attempt++) {
       let res: Response | null = null;
       try {
@@ -50,26 +51,33 @@ export function httpSink(baseUrl: string, key: string, maxAttempts = 8): Backfil
       await new Promise((r) => setTimeout(r, Number.isFinite(retryAfter) ? retryAfter * 1000 : Math.min(30_000, 250 * 2 ** attempt)));
     }
   };
+  /** POSTs records; the ingest answer when some or none were accepted, an error for anything else. */
+  const postRecords = async (url: string, body: Buffer | string, headers: Record<string, string>): Promise<IngestResult> => {
+    const res = await send('POST', url, body, headers);
+    const json = (await res.json()) as IngestResult & { detail?: string };
+    if (res.status !== 202 && !(res.status === 400 && Array.isArray(json.rejected))) {
+      throw new PassageError('ingest_refused', `POST ${url} answered ${res.status}: ${json.detail ?? JSON.stringify(json)}`);
+    }
+    return json;
+  };
+  return { send, postRecords };
+}
+
+export function httpSink(baseUrl: string, key: string, maxAttempts = 8): BackfillSink {
+  const client = passageClient(baseUrl, key, maxAttempts);
   return {
     putSensor: async (s: SensorInput) => {
       const { sensorId, ...body } = s;
-      const res = await send('PUT', `/v1/sensors/${encodeURIComponent(sensorId)}`, Buffer.from(JSON.stringify(body)), {
+      const res = await client.send('PUT', `/v1/sensors/${encodeURIComponent(sensorId)}`, JSON.stringify(body), {
         'content-type': 'application/json',
       });
       if (!res.ok) throw new PassageError('sensor_refused', `PUT /v1/sensors/${sensorId} answered ${res.status}: ${await res.text()}`);
     },
-    ingest: async (source: RawSource, records: unknown[]): Promise<IngestResult> => {
-      const body = gzipSync(records.map((r) => JSON.stringify(r)).join('\n'));
-      const res = await send('POST', `/v1/ingest/${source}`, body, { 'content-type': 'application/x-ndjson', 'content-encoding': 'gzip' });
-      const json = (await res.json()) as IngestResult & { detail?: string };
-      if (res.status !== 202 && !(res.status === 400 && Array.isArray(json.rejected))) {
-        throw new PassageError(
-          'ingest_refused',
-          `POST /v1/ingest/${source} answered ${res.status}: ${json.detail ?? JSON.stringify(json)}`,
-        );
-      }
-      return json;
-    },
+    ingest: (source: RawSource, records: unknown[]): Promise<IngestResult> =>
+      client.postRecords(`/v1/ingest/${source}`, gzipSync(records.map((r) => JSON.stringify(r)).join('\n')), {
+        'content-type': 'application/x-ndjson',
+        'content-encoding': 'gzip',
+      }),
     close: () => Promise.resolve(),
   };
 }

@@ -8,7 +8,7 @@ import { PassageError } from '../../shared/errors.js';
 import type { SchemaCodec } from '../../shared/registry/types.js';
 import type { SensorRegistry } from '../../shared/sensors.js';
 import type { ContextKind, RawSource, Topics } from '../../shared/topics.js';
-import { edgeSink, httpSink } from '../backfill/sinks.js';
+import { edgeSink, httpSink, passageClient } from '../backfill/sinks.js';
 import { contextMapper } from '../context/index.js';
 import { produceContext } from '../context-routes.js';
 import type { EdgeIngest } from '../edge.js';
@@ -44,36 +44,10 @@ export function edgeSimSink(deps: EdgeSinkDeps, close: () => Promise<void> = () 
 }
 
 export function httpSimSink(baseUrl: string, key: string, maxAttempts = 8): SimSink {
-  const base = httpSink(baseUrl, key, maxAttempts);
+  const client = passageClient(baseUrl, key, maxAttempts);
   return {
-    ...base,
-    context: async (kind, records) => {
-      const url = `${baseUrl}/v1/context/${kind}?format=plain`;
-      for (let attempt = 1; ; attempt++) {
-        let res: Response | null = null;
-        try {
-          res = await fetch(url, {
-            method: 'POST',
-            body: JSON.stringify(records),
-            headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-          });
-        } catch (err) {
-          if (attempt >= maxAttempts)
-            throw new PassageError('passage_unreachable', `POST ${url} failed: ${String(err)}`, { retriable: true });
-        }
-        if (res !== null && res.status !== 429 && res.status < 500) {
-          const json = (await res.json()) as IngestResult & { detail?: string };
-          if (res.status === 202 || (res.status === 400 && Array.isArray(json.rejected))) return json;
-          throw new PassageError(
-            'ingest_refused',
-            `POST /v1/context/${kind} answered ${res.status}: ${json.detail ?? JSON.stringify(json)}`,
-          );
-        }
-        if (attempt >= maxAttempts)
-          throw new PassageError('passage_unavailable', `POST ${url} answered ${res?.status} ${await res?.text()}`, { retriable: true });
-        const retryAfter = Number(res?.headers.get('retry-after') ?? NaN);
-        await new Promise((r) => setTimeout(r, Number.isFinite(retryAfter) ? retryAfter * 1000 : Math.min(30_000, 250 * 2 ** attempt)));
-      }
-    },
+    ...httpSink(baseUrl, key, maxAttempts),
+    context: (kind, records) =>
+      client.postRecords(`/v1/context/${kind}?format=plain`, JSON.stringify(records), { 'content-type': 'application/json' }),
   };
 }
