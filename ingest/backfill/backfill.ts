@@ -8,7 +8,7 @@ import { createReadStream, existsSync, mkdirSync, readFileSync, statSync, writeF
 import path from 'node:path';
 import { Transform } from 'node:stream';
 import type { SensorInput } from '../../schemas/inputs.js';
-import type { RawSource } from '../../shared/topics.js';
+import type { ContextKind, RawSource } from '../../shared/topics.js';
 import type { IngestResult } from '../result.js';
 import { plainMapper, type PlainMapperName } from './plain.js';
 import { createMapper, hokurikuFacilityFromPath, mapStream, type InputFormat, type MapperName } from '../mappers/index.js';
@@ -17,6 +17,8 @@ import { createMapper, hokurikuFacilityFromPath, mapStream, type InputFormat, ty
 export interface BackfillSink {
   putSensor(sensor: SensorInput): Promise<void>;
   ingest(source: RawSource, records: unknown[]): Promise<IngestResult>;
+  /** A whole context document (plain JSON, Open-Meteo, DMI GeoJSON, iCalendar) of `kind`; its format is detected. */
+  contextDocument(kind: ContextKind, body: string, contentType: string): Promise<IngestResult>;
   close(): Promise<void>;
 }
 

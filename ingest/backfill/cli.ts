@@ -13,16 +13,17 @@ import type { Config } from '../../shared/config.js';
 import { badRequest } from '../../shared/errors.js';
 import type { Logger } from '../../shared/log.js';
 import { openRuntime } from '../../shared/runtime.js';
-import { RAW_SOURCES, type RawSource } from '../../shared/topics.js';
+import { CONTEXT_KINDS, RAW_SOURCES, type ContextKind, type RawSource } from '../../shared/topics.js';
 import { EdgeIngest } from '../edge.js';
 import { INPUT_FORMATS, isMapperName, MAPPER_NAMES, type InputFormat } from '../mappers/index.js';
 import { Pseudonymiser } from '../pseudonymise.js';
 import { backfill, type BackfillProgress, type BackfillSink } from './backfill.js';
 import { edgeSink, httpSink } from './sinks.js';
 
-const USAGE = `usage: passage backfill (--mapper <name> | --source <source>) [options] <file>...
+const USAGE = `usage: passage backfill (--mapper <name> | --source <source> | --context <kind>) [options] <file>...
   --mapper <name>      one of: ${MAPPER_NAMES.join(', ')}
   --source <source>    plain records of ${RAW_SOURCES.join('|')} (NDJSON or a JSON array)
+  --context <kind>     context documents of ${CONTEXT_KINDS.join('|')}: plain JSON, Open-Meteo, DMI GeoJSON or .ics
   --options <json>     mapper options, e.g. '{"zone":"Europe/Copenhagen"}'
   --format <f>         csv | ndjson | json (default: from the file extension)
   --rate <n>           at most n records per second (default: unlimited)
@@ -39,6 +40,7 @@ export async function backfillCommand(argv: string[], config: Config, logger: Lo
     options: {
       mapper: { type: 'string' },
       source: { type: 'string' },
+      context: { type: 'string' },
       options: { type: 'string', default: '{}' },
       format: { type: 'string' },
       rate: { type: 'string', default: '0' },
@@ -50,7 +52,8 @@ export async function backfillCommand(argv: string[], config: Config, logger: Lo
       help: { type: 'boolean', default: false },
     },
   });
-  if (values.help || positionals.length === 0 || (values.mapper === undefined) === (values.source === undefined)) {
+  const modes = [values.mapper, values.source, values.context].filter((v) => v !== undefined).length;
+  if (values.help || positionals.length === 0 || modes !== 1) {
     process.stderr.write(`${USAGE}\n`);
     return values.help ? 0 : 2;
   }
@@ -75,7 +78,17 @@ export async function backfillCommand(argv: string[], config: Config, logger: Lo
     fail('batch', `must be an integer from 1 to ${config.ingest.maxRecordsPerRequest}`);
   for (const f of positionals) if (!existsSync(f)) fail('file', `${f} does not exist`);
 
+  if (values.context !== undefined && !(CONTEXT_KINDS as readonly string[]).includes(values.context))
+    fail('context', `must be one of ${CONTEXT_KINDS.join(', ')}`);
+
   const sink = await openSink(values.url, values.key, config, logger, pseudonymSecret);
+  if (values.context !== undefined) {
+    try {
+      return await contextFiles(sink, values.context as ContextKind, positionals);
+    } finally {
+      await sink.close();
+    }
+  }
   const bar = new cliProgress.SingleBar(
     {
       format:
@@ -153,7 +166,7 @@ async function openSink(
       pseudonymiser: new Pseudonymiser({ secret: pseudonymSecret(), rotation: config.pseudonym.rotation, timeZone: config.timeZone }),
       limits: config.ingest,
     });
-    return edgeSink(edge, runtime.sensors, () => runtime.close());
+    return edgeSink(edge, runtime.sensors, () => runtime.close(), runtime);
   }
   const keyFile = path.join(config.dataDir, 'admin-key');
   const apiKey = key ?? (config.adminKey !== '' ? config.adminKey : existsSync(keyFile) ? readFileSync(keyFile, 'utf8').trim() : '');
@@ -162,4 +175,17 @@ async function openSink(
       { field: 'key', reason: 'is required' },
     ]);
   return httpSink(url ?? `http://127.0.0.1:${config.server.port}`, apiKey);
+}
+
+/** Context documents are whole files (a calendar, an API response), sent one at a time. */
+async function contextFiles(sink: BackfillSink, kind: ContextKind, files: string[]): Promise<number> {
+  let failed = 0;
+  for (const file of files) {
+    const ext = path.extname(file).toLowerCase();
+    const result = await sink.contextDocument(kind, readFileSync(file, 'utf8'), ext === '.ics' ? 'text/calendar' : 'application/json');
+    process.stdout.write(`${file}: ${result.accepted} ${kind} records accepted, ${result.rejected.length} rejected\n`);
+    for (const r of result.rejected.slice(0, 5)) process.stdout.write(`  #${r.index}: ${r.error}\n`);
+    if (result.accepted === 0) failed += 1;
+  }
+  return failed > 0 ? 1 : 0;
 }

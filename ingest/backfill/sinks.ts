@@ -7,12 +7,34 @@ import type { SensorInput } from '../../schemas/inputs.js';
 import { PassageError } from '../../shared/errors.js';
 import type { SensorRegistry } from '../../shared/sensors.js';
 import type { RawSource } from '../../shared/topics.js';
+import { detectContextFormat } from '../context/index.js';
+import { produceContext } from '../context-routes.js';
+import { rejection } from '../result.js';
 import type { EdgeIngest } from '../edge.js';
 import type { IngestResult } from '../result.js';
 import type { BackfillSink } from './backfill.js';
 
-export function edgeSink(edge: EdgeIngest, sensors: SensorRegistry, close: () => Promise<void>): BackfillSink {
+type ContextDeps = Parameters<typeof produceContext>[0];
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
+export function edgeSink(edge: EdgeIngest, sensors: SensorRegistry, close: () => Promise<void>, context?: ContextDeps): BackfillSink {
   return {
+    contextDocument: (kind, body, contentType) => {
+      if (context === undefined) return Promise.reject(new PassageError('no_context_sink', 'this sink takes no context documents'));
+      const parsed = contentType.includes('json') ? parseJson(body) : body;
+      const mapper = detectContextFormat(kind, contentType, parsed);
+      if (mapper === null) {
+        return Promise.resolve({ accepted: 0, rejected: [rejection(0, [{ field: 'body', reason: `is not a known ${kind} format` }])] });
+      }
+      return produceContext(context, kind, mapper.map(parsed, Date.now()));
+    },
     putSensor: async (s) => {
       await sensors.put({
         sensorId: s.sensorId,
@@ -73,6 +95,7 @@ export function httpSink(baseUrl: string, key: string, maxAttempts = 8): Backfil
       });
       if (!res.ok) throw new PassageError('sensor_refused', `PUT /v1/sensors/${sensorId} answered ${res.status}: ${await res.text()}`);
     },
+    contextDocument: (kind, body, contentType) => client.postRecords(`/v1/context/${kind}`, body, { 'content-type': contentType }),
     ingest: (source: RawSource, records: unknown[]): Promise<IngestResult> =>
       client.postRecords(`/v1/ingest/${source}`, gzipSync(records.map((r) => JSON.stringify(r)).join('\n')), {
         'content-type': 'application/x-ndjson',
