@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MemoryBus } from '../../shared/bus/memory.js';
 import type { Passage } from '../../shared/passage.js';
 import { embeddedPassage } from '../../shared/testing/fixtures.js';
-import { CONTEXT_KINDS } from '../../shared/topics.js';
+import type { CONTEXT_KINDS } from '../../shared/topics.js';
 import { edgeSink } from './sinks.js';
 
 const FIXTURES = path.resolve(import.meta.dirname, '../context/fixtures');
