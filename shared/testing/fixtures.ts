@@ -50,8 +50,12 @@ export const TEST_ADMIN_KEY = 'test-admin-key-0123456789';
 export const TEST_PSEUDONYM_SECRET = Buffer.from('test-pseudonym-secret-0123456789abcdef');
 
 /** A whole Passage on real Kafka and a real registry (chDB store), its topics under a fresh prefix. */
-export async function kafkaPassage(brokers: string[], registryUrl: string, env: Record<string, string> = {}): Promise<Passage> {
-  const logger = quietLogger();
+export async function kafkaPassage(
+  brokers: string[],
+  registryUrl: string,
+  env: Record<string, string> = {},
+  logger: Logger = quietLogger(),
+): Promise<Passage> {
   return startPassage(
     testConfig({
       KAFKA_BROKERS: brokers.join(','),
