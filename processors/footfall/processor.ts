@@ -72,6 +72,7 @@ export class FootfallProcessor {
   private readonly log: Logger;
   private readonly dlq: DeadLetters;
   private states = new Map<number, PartitionState>();
+  private assigned: number[] = [];
   private sub: Subscription | null = null;
   private timer: NodeJS.Timeout | null = null;
   private storeFailing = false;
@@ -91,7 +92,10 @@ export class FootfallProcessor {
       onBatch: (batch, ctx) => this.onBatch(batch, ctx),
       // Rewound partitions restart from their committed offsets: state built past them is dropped.
       onRewind: (partitions, whole) => {
-        if (whole) this.states = new Map();
+        if (whole) {
+          this.states = new Map();
+          this.assigned = partitions.map((p) => p.partition).sort((a, b) => a - b);
+        }
         for (const p of partitions) this.states.delete(p.partition);
         this.log.info({ partitions: partitions.map((a) => a.partition), whole }, 'partitions rewound to committed offsets');
       },
@@ -106,6 +110,11 @@ export class FootfallProcessor {
     this.timer = null;
     await this.sub?.stop();
     this.sub = null;
+  }
+
+  /** The partitions this instance was last assigned (scale-out shares them across a group). */
+  assignedPartitions(): number[] {
+    return [...this.assigned];
   }
 
   ready(): boolean {
