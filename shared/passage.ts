@@ -15,13 +15,15 @@ import { ingestRoutes } from '../ingest/routes.js';
 import { sensorRoutes } from '../ingest/sensors/routes.js';
 import { embeddedSimulator } from '../ingest/simulate/simulator.js';
 import { FootfallProcessor } from '../processors/footfall/processor.js';
+import { COUNT_SOURCES } from '../processors/footfall/steps.js';
 import { RawGate } from '../processors/gate/gate.js';
 import { footfallRoute } from '../query-api/routes/footfall/route.js';
 
 export interface Passage {
   app: App;
   runtime: Runtime;
-  processor: FootfallProcessor | null;
+  /** The count processors (camera, ticketing) of the processor role. */
+  processors: FootfallProcessor[];
   edge: EdgeIngest | null;
   close(): Promise<void>;
 }
@@ -55,20 +57,24 @@ export async function startPassage(config: Config, logger: Logger, opts: StartOp
         })
       : null;
   if (has('ingest') && edge === null) throw new Error('the ingest role needs the pseudonymisation secret');
-  const processor = has('processor')
-    ? new FootfallProcessor({
-        bus: runtime.bus,
-        codec: runtime.codec,
-        store: runtime.store,
-        sensors: runtime.sensors,
-        topics: runtime.topics,
-        logger,
-        processing: config.processing,
-        maxFutureMs: config.ingest.maxFutureMs,
-      })
-    : null;
+  const processors = has('processor')
+    ? COUNT_SOURCES.map(
+        (source) =>
+          new FootfallProcessor({
+            bus: runtime.bus,
+            codec: runtime.codec,
+            store: runtime.store,
+            sensors: runtime.sensors,
+            topics: runtime.topics,
+            logger,
+            processing: config.processing,
+            maxFutureMs: config.ingest.maxFutureMs,
+            source,
+          }),
+      )
+    : [];
 
-  // Until Wi-Fi, telco and ticketing have their own processors, a gate checks their raw topics.
+  // Until Wi-Fi and telco have their own processors, a gate checks their raw topics.
   const gate = has('processor')
     ? new RawGate({
         bus: runtime.bus,
@@ -76,7 +82,7 @@ export async function startPassage(config: Config, logger: Logger, opts: StartOp
         topics: runtime.topics,
         logger,
         maxFutureMs: config.ingest.maxFutureMs,
-        sources: ['wifi', 'telco', 'ticketing'],
+        sources: ['wifi', 'telco'],
       })
     : null;
   const app = await createHttpServer({
@@ -85,7 +91,7 @@ export async function startPassage(config: Config, logger: Logger, opts: StartOp
     readiness: {
       store: () => runtime.store.ping(),
       bus: () => runtime.bus.ping(),
-      ...(processor ? { processor: () => processor.ready() } : {}),
+      ...(processors.length > 0 ? { processor: () => processors.every((p) => p.ready()) } : {}),
       ...(gate ? { gate: () => gate.ready() } : {}),
     },
   });
@@ -106,7 +112,7 @@ export async function startPassage(config: Config, logger: Logger, opts: StartOp
       queryTimeoutMs: config.query.timeoutMs,
     });
   }
-  await processor?.start();
+  for (const p of processors) await p.start();
   await gate?.start();
   const simulator = opts.simulate === true && edge !== null ? embeddedSimulator(runtime, edge, logger) : null;
   await simulator?.start();
@@ -114,12 +120,12 @@ export async function startPassage(config: Config, logger: Logger, opts: StartOp
   return {
     app,
     runtime,
-    processor,
+    processors,
     edge,
     close: async () => {
       await simulator?.stop();
       await app.close();
-      await processor?.stop();
+      for (const p of processors) await p.stop();
       await gate?.stop();
       await runtime.close();
     },

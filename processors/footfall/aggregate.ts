@@ -1,8 +1,8 @@
-// Exact camera aggregation: each count is spread over the 5-minute windows of its interval and
-// summed per (base cell, window, class). Pure: the same records in the same order always give the
-// same rows, which is what makes a repeated write deduplicate.
+// Exact count aggregation (camera counts, ticketing entries/exits): each count is spread over the
+// 5-minute windows of its interval and summed per (base cell, window, breakdown). Pure: the same
+// records in the same order always give the same rows, which is what makes a repeated write deduplicate.
 
-import type { CameraCount } from '../../schemas/records.js';
+import type { CountedRecord } from './steps.js';
 import { spreadCount } from '../windows/spread.js';
 
 export interface CountRow {
@@ -19,7 +19,7 @@ export class CountAggregate {
   constructor(private readonly windowMs: number) {}
 
   /** Adds one located record; returns the windows it touched. */
-  add(r: CameraCount, cell: bigint): number[] {
+  add(r: Pick<CountedRecord, 'start' | 'end' | 'in' | 'out' | 'class'>, cell: bigint): number[] {
     const breakdown = r.class ?? '';
     const touched = new Set<number>();
     for (const [field, shares] of [

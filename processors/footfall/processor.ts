@@ -1,5 +1,5 @@
-// The footfall processor: consumes pm.raw.camera.v1 as a group, aggregates exact counts per
-// (base cell, 5-minute window, class) and writes them to counts_5m exactly once, tracking event-time
+// The footfall processor: consumes pm.raw.camera.v1 (or pm.raw.ticketing.v1) as a group, aggregates
+// exact counts per (base cell, 5-minute window, breakdown) and writes them to counts_5m exactly once, tracking event-time
 // windows per partition (watermark, allowed lateness, idle timeout).
 //
 // Exactly-once effect (DESIGN.md, Reliability): every write covers a contiguous offset range
@@ -22,12 +22,10 @@ import type { Topics } from '../../shared/topics.js';
 import { decodeMeta, encodeMeta } from '../commit-meta.js';
 import { WindowTracker, type TrackerState } from '../windows/tracker.js';
 import { CountAggregate } from './aggregate.js';
-import { locate } from './steps.js';
+import { locate, toCounted, type CountedRecord, type CountSource } from './steps.js';
 import { decodeRaw } from '../raw/decode.js';
-import type { StepResult } from '../../shared/result.js';
-import type { CameraCount } from '../../schemas/records.js';
+import { ok, type StepResult } from '../../shared/result.js';
 
-const SOURCE = 'camera';
 const TABLE = 'counts_5m';
 
 const recordsTotal = counter('processor_records_total', 'Records consumed by processors, by outcome (ok, dlq, drop)', [
@@ -63,11 +61,14 @@ export interface FootfallProcessorDeps {
   logger: Logger;
   processing: Config['processing'];
   maxFutureMs: number;
+  /** Which raw topic this instance aggregates (default camera). */
+  source?: CountSource;
   groupId?: string;
 }
 
 export class FootfallProcessor {
   readonly groupId: string;
+  readonly source: CountSource;
   private readonly topic: string;
   private readonly log: Logger;
   private readonly dlq: DeadLetters;
@@ -78,9 +79,10 @@ export class FootfallProcessor {
   private storeFailing = false;
 
   constructor(private readonly deps: FootfallProcessorDeps) {
-    this.topic = deps.topics.raw('camera');
+    this.source = deps.source ?? 'camera';
+    this.topic = deps.topics.raw(this.source);
     this.groupId = deps.groupId ?? `${this.topic}.footfall`;
-    this.log = deps.logger.child({ component: 'processor', source: SOURCE });
+    this.log = deps.logger.child({ component: 'processor', source: this.source });
     this.dlq = new DeadLetters(deps.bus, deps.codec, deps.topics, 'processor');
   }
 
@@ -125,10 +127,10 @@ export class FootfallProcessor {
   tick(nowMs: number): void {
     let open = 0;
     for (const st of this.states.values()) {
-      for (const c of st.tracker.advance(nowMs)) windowsClosed.inc({ source: SOURCE, reason: c.reason });
+      for (const c of st.tracker.advance(nowMs)) windowsClosed.inc({ source: this.source, reason: c.reason });
       open += st.tracker.openWindows();
     }
-    openWindowsGauge.set({ source: SOURCE }, open);
+    openWindowsGauge.set({ source: this.source }, open);
   }
 
   private async stateFor(partition: number): Promise<PartitionState> {
@@ -154,8 +156,11 @@ export class FootfallProcessor {
 
   private async onBatch(batch: PartitionBatch, ctx: BatchContext): Promise<void> {
     const st = await this.stateFor(batch.partition);
-    const decoded = [];
-    for (const m of batch.messages) decoded.push(await decodeRaw('camera', m, this.deps.codec, this.deps.maxFutureMs));
+    const decoded: StepResult<CountedRecord>[] = [];
+    for (const m of batch.messages) {
+      const d = await decodeRaw(this.source, m, this.deps.codec, this.deps.maxFutureMs);
+      decoded.push(d.kind === 'ok' ? ok(toCounted(this.source, d.value)) : d);
+    }
     const seen = await this.alreadyCounted(batch, st, decoded);
     for (const [i, m] of batch.messages.entries()) {
       if (!ctx.isRunning()) return;
@@ -179,7 +184,7 @@ export class FootfallProcessor {
    * after the first offset not yet committed are left out: they can only come from an attempt of
    * the same write before a crash, which must be repeated exactly (same rows, same token).
    */
-  private async alreadyCounted(batch: PartitionBatch, st: PartitionState, decoded: StepResult<CameraCount>[]): Promise<Set<string>> {
+  private async alreadyCounted(batch: PartitionBatch, st: PartitionState, decoded: StepResult<CountedRecord>[]): Promise<Set<string>> {
     const ids = decoded.flatMap((d) => (d.kind === 'ok' ? [d.value.recordId] : []));
     if (ids.length === 0) return new Set();
     const rows = await withRetry(() =>
@@ -187,31 +192,34 @@ export class FootfallProcessor {
         `SELECT DISTINCT record_id FROM {db:Identifier}.seen_records
          WHERE source = {source:String} AND record_id IN {ids:Array(String)}
            AND NOT (topic = {topic:String} AND partition = {partition:UInt32} AND offset >= {from:UInt64})`,
-        { source: SOURCE, ids, topic: this.topic, partition: batch.partition, from: st.from ?? batch.messages[0]!.offset },
+        { source: this.source, ids, topic: this.topic, partition: batch.partition, from: st.from ?? batch.messages[0]!.offset },
       ),
     );
     return new Set(rows.map((r) => r.record_id));
   }
 
-  private async process(st: PartitionState, m: InMessage, decoded: StepResult<CameraCount>, seen: Set<string>): Promise<void> {
+  private async process(st: PartitionState, m: InMessage, decoded: StepResult<CountedRecord>, seen: Set<string>): Promise<void> {
     const located = decoded.kind === 'ok' ? await withRetry(() => locate(decoded.value, this.deps.sensors)) : decoded;
     if (decoded.kind !== 'ok' || located.kind !== 'ok') {
       const bad = decoded.kind !== 'ok' ? decoded : located;
       if (bad.kind === 'dlq') st.letters.push({ sourceTopic: this.topic, message: m, reason: bad.reason, error: bad.error });
-      recordsTotal.inc({ source: SOURCE, outcome: bad.kind });
+      recordsTotal.inc({ source: this.source, outcome: bad.kind });
       return;
     }
     const id = decoded.value.recordId;
     if (seen.has(id) || st.ids.has(id)) {
-      recordsTotal.inc({ source: SOURCE, outcome: 'duplicate' });
+      recordsTotal.inc({ source: this.source, outcome: 'duplicate' });
       return;
     }
+    // NOTE: `seen` too, not only st.ids: a write in the middle of this batch clears st.ids, and the
+    // store query of this batch cannot see ids written at or after its first uncommitted offset.
+    seen.add(id);
     st.ids.set(id, m.offset);
     const now = Date.now();
     let late = false;
     for (const w of st.agg.add(decoded.value, located.value)) late = st.tracker.observe(w, decoded.value.end, now) || late;
-    if (late) lateTotal.inc({ source: SOURCE });
-    recordsTotal.inc({ source: SOURCE, outcome: 'ok' });
+    if (late) lateTotal.inc({ source: this.source });
+    recordsTotal.inc({ source: this.source, outcome: 'ok' });
   }
 
   /** Writes what `st` holds for offsets [st.from, to] exactly once, then commits to + 1. */
@@ -221,7 +229,7 @@ export class FootfallProcessor {
     if (st.letters.length > 0) await withRetry(() => this.dlq.send(st.letters), { keepGoing });
     st.letters = [];
     const rows = [...st.agg.values()].map((r) => ({
-      source: SOURCE,
+      source: this.source,
       cell: r.cell,
       window_start: r.windowStart / 1000,
       breakdown: r.breakdown,
@@ -242,7 +250,7 @@ export class FootfallProcessor {
     // Aggregates first, then the ids they counted: a crash between the two repeats both, and the
     // repeated aggregate insert is dropped by its token.
     await withRetry(() => this.deps.store.insert(TABLE, rows, { dedupToken: token }), retry);
-    const ids = [...st.ids].map(([record_id, offset]) => ({ source: SOURCE, record_id, topic: this.topic, partition, offset }));
+    const ids = [...st.ids].map(([record_id, offset]) => ({ source: this.source, record_id, topic: this.topic, partition, offset }));
     await withRetry(() => this.deps.store.insert('seen_records', ids, { dedupToken: token }), retry);
     end();
     this.storeFailing = false;

@@ -16,9 +16,6 @@ export const BUCKETS = {
 } as const;
 export type Bucket = keyof typeof BUCKETS;
 
-export const METRICS = {
-  camera: ['footfall', 'entries', 'exits'],
-} as const;
 export type Metric = 'footfall' | 'entries' | 'exits';
 
 export interface FootfallQuery {
@@ -27,7 +24,7 @@ export interface FootfallQuery {
   to: number;
   bucket: Bucket;
   resolution: number;
-  source: 'camera';
+  source: 'camera' | 'ticketing';
   metric: Metric;
 }
 

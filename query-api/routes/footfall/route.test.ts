@@ -121,6 +121,38 @@ describe('GET /v1/footfall', () => {
     expect(tooMany.json()).toMatchObject({ code: 'result_too_large' });
   });
 
+  it('serves ticketing entries and exits from taps and gate counts, by mode', async () => {
+    await p.app.inject({ method: 'PUT', url: '/v1/sensors/st-n', headers: auth, payload: { source: 'ticketing', ...A } });
+    const res = await p.app.inject({
+      method: 'POST',
+      url: '/v1/ingest/ticketing',
+      headers: auth,
+      payload: [
+        { stationId: 'st-n', kind: 'tap_in', start: T + 60_000, mode: 'metro', cardId: 'c1' },
+        { stationId: 'st-n', kind: 'tap_in', start: T + 61_000, mode: 'metro', cardId: 'c2' },
+        { stationId: 'st-n', kind: 'tap_out', start: T + 62_000, mode: 'metro', cardId: 'c3' },
+        { stationId: 'st-n', kind: 'gate_entry', start: T, end: T + 3_600_000, count: 120, mode: 'train' },
+        { stationId: 'st-n', kind: 'gate_exit', start: T, end: T + 3_600_000, count: 90, mode: 'train' },
+      ],
+    });
+    expect(res.json()).toEqual({ accepted: 5, rejected: [] });
+    const hourly = (metric: string) =>
+      eventually(
+        () => get(`cells=${cellA}&from=${T}&to=${T + 3_600_000}&bucket=1h&source=ticketing&metric=${metric}`),
+        (r) => r.json<{ data: unknown[] }>().data.length === 1,
+      );
+    expect((await hourly('entries')).json<{ data: { value: number }[] }>().data[0]!.value).toBe(122);
+    expect((await hourly('exits')).json<{ data: { value: number }[] }>().data[0]!.value).toBe(91);
+    expect((await hourly('footfall')).json<{ data: { value: number; source: string }[] }>().data[0]).toMatchObject({
+      value: 213,
+      source: 'ticketing',
+    });
+    // Camera counts of the same cell are a different source: never summed blindly.
+    expect(
+      (await get(`cells=${cellA}&from=${T}&to=${T + 3_600_000}&bucket=1h`)).json<{ data: { value: number }[] }>().data[0]!.value,
+    ).not.toBe(213);
+  });
+
   it('answers only the admin key for now', async () => {
     expect((await get(`cells=${cellA}&from=${T}&to=${T + 1}`, {})).statusCode).toBe(401);
     expect((await get(`cells=${cellA}&from=${T}&to=${T + 1}`, { authorization: 'Bearer someone-else-key' })).statusCode).toBe(401);

@@ -27,7 +27,7 @@ const Querystring = Type.Object(
       { default: '1h' },
     ),
     resolution: Type.Optional(Type.Integer({ minimum: 7, maximum: 10 })),
-    source: Type.Literal('camera', { default: 'camera' }),
+    source: Type.Union([Type.Literal('camera'), Type.Literal('ticketing')], { default: 'camera' }),
     metric: Type.Union([Type.Literal('footfall'), Type.Literal('entries'), Type.Literal('exits')], { default: 'footfall' }),
     format: Type.Literal('json', { default: 'json' }),
   },
