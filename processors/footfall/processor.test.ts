@@ -182,6 +182,30 @@ describe('FootfallProcessor', () => {
     expect(tokens[1]).toBe(tokens[0]); // the same range, the same token: the store dropped the repeat
   });
 
+  it('waits for an unreachable schema registry, unready meanwhile, and loses nothing', async () => {
+    const t = await setup();
+    cleanup.push(
+      () => t.processor.stop(),
+      () => t.store.close(),
+    );
+    const records = Array.from({ length: 30 }, (_, i) => camera(i));
+    await t.produce(records);
+    let failures = 4;
+    const decode = t.codec.decode.bind(t.codec);
+    t.codec.decode = (buf) =>
+      failures-- > 0 ? Promise.reject(new PassageError('registry_unavailable', 'connect ECONNREFUSED', { retriable: true })) : decode(buf);
+    const readiness: boolean[] = [];
+    const probe = setInterval(() => readiness.push(t.processor.ready()), 20);
+    await t.processor.start();
+    const expected = { entries: records.reduce((a, r) => a + Number(r.in), 0), exits: records.reduce((a, r) => a + Number(r.out), 0) };
+    expect(await eventually(t.totals, (v) => v.entries === expected.entries, 20_000)).toEqual(expected);
+    clearInterval(probe);
+    expect(readiness).toContain(false);
+    expect(t.processor.ready()).toBe(true);
+    // Nothing was mistaken for bad data.
+    expect(t.bus.endOffsets(t.topics.dlq()).reduce((a, b) => a + b, 0)).toBe(0);
+  });
+
   it('recovers from a store outage without losing records', async () => {
     let failures = 3;
     const t = await setup((real) =>

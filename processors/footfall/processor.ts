@@ -37,6 +37,7 @@ const windowsClosed = counter('windows_closed_total', 'Event-time windows closed
 const openWindowsGauge = gauge('open_windows', 'Event-time windows currently open', ['source']);
 const writeSeconds = histogram('store_write_seconds', 'Duration of aggregate writes to the store', ['table']);
 const storeRetries = counter('store_retries_total', 'Store writes retried after a retriable failure', ['table']);
+const registryRetries = counter('registry_retries_total', 'Decodes retried because the schema registry was unreachable', ['source']);
 
 interface PartitionState {
   tracker: WindowTracker;
@@ -77,6 +78,7 @@ export class FootfallProcessor {
   private sub: Subscription | null = null;
   private timer: NodeJS.Timeout | null = null;
   private storeFailing = false;
+  private registryFailing = false;
 
   constructor(private readonly deps: FootfallProcessorDeps) {
     this.source = deps.source ?? 'camera';
@@ -120,7 +122,7 @@ export class FootfallProcessor {
   }
 
   ready(): boolean {
-    return this.sub !== null && !this.storeFailing;
+    return this.sub !== null && !this.storeFailing && !this.registryFailing;
   }
 
   /** Closes windows by watermark or idleness (called every second). */
@@ -158,7 +160,16 @@ export class FootfallProcessor {
     const st = await this.stateFor(batch.partition);
     const decoded: StepResult<CountedRecord>[] = [];
     for (const m of batch.messages) {
-      const d = await decodeRaw(this.source, m, this.deps.codec, this.deps.maxFutureMs);
+      // A registry that is down is waited for (unready meanwhile), never taken for bad data.
+      const d = await withRetry(() => decodeRaw(this.source, m, this.deps.codec, this.deps.maxFutureMs), {
+        keepGoing: () => ctx.isRunning(),
+        onRetry: (err, attempt, delayMs) => {
+          this.registryFailing = true;
+          registryRetries.inc({ source: this.source });
+          this.log.warn({ err: errorMessage(err), attempt, delayMs }, 'schema registry unreachable; retrying');
+        },
+      });
+      this.registryFailing = false;
       decoded.push(d.kind === 'ok' ? ok(toCounted(this.source, d.value)) : d);
     }
     const seen = await this.alreadyCounted(batch, st, decoded);
