@@ -13,7 +13,8 @@ import { subjectOf, type RawSource, type Topics } from '../shared/topics.js';
 import { limitsAt, type AdapterContext, type SourceAdapter } from './adapter.js';
 import type { BodyItem } from './body.js';
 import { cameraAdapter } from './camera/adapter.js';
-import type { Pseudonymiser } from './pseudonymise.js';
+import { Pseudonymiser } from './pseudonymise.js';
+import type { Runtime } from '../shared/runtime.js';
 import { rejection, type IngestResult, type Rejection } from './result.js';
 import { telcoAdapter } from './telco/adapter.js';
 import { ticketingAdapter } from './ticketing/adapter.js';
@@ -55,6 +56,19 @@ export interface EdgeDeps {
 
 export class EdgeIngest {
   constructor(private readonly deps: EdgeDeps) {}
+
+  /** The edge over a connected runtime (its bus, codec, topics, sensors and ingest limits). */
+  static forRuntime(runtime: Runtime, pseudonymSecret: Buffer): EdgeIngest {
+    const { config } = runtime;
+    return new EdgeIngest({
+      bus: runtime.bus,
+      codec: runtime.codec,
+      topics: runtime.topics,
+      sensors: runtime.sensors,
+      pseudonymiser: new Pseudonymiser({ secret: pseudonymSecret, rotation: config.pseudonym.rotation, timeZone: config.timeZone }),
+      limits: config.ingest,
+    });
+  }
 
   /** Validates and produces `items` of `source`; returns what was accepted and what was rejected and why. */
   async ingest(source: RawSource, items: BodyItem[], owner: string | null = null, nowMs = Date.now()): Promise<IngestResult> {

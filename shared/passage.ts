@@ -9,7 +9,6 @@ import { adminKeyRoutes } from '../query-api/routes/admin/keys.js';
 import type { Logger } from './log.js';
 import { openRuntime, type Runtime, type RuntimeOverrides } from './runtime.js';
 import { EdgeIngest } from '../ingest/edge.js';
-import { Pseudonymiser } from '../ingest/pseudonymise.js';
 import { contextRoutes } from '../ingest/context-routes.js';
 import { ingestRoutes } from '../ingest/routes.js';
 import { sensorRoutes } from '../ingest/sensors/routes.js';
@@ -41,21 +40,7 @@ export interface StartOptions {
 export async function startPassage(config: Config, logger: Logger, opts: StartOptions): Promise<Passage> {
   const runtime = await openRuntime(config, logger, opts.overrides);
   const has = (r: Role): boolean => opts.role === 'all' || opts.role === r;
-  const edge =
-    has('ingest') && opts.pseudonymSecret !== null
-      ? new EdgeIngest({
-          bus: runtime.bus,
-          codec: runtime.codec,
-          topics: runtime.topics,
-          sensors: runtime.sensors,
-          pseudonymiser: new Pseudonymiser({
-            secret: opts.pseudonymSecret,
-            rotation: config.pseudonym.rotation,
-            timeZone: config.timeZone,
-          }),
-          limits: config.ingest,
-        })
-      : null;
+  const edge = has('ingest') && opts.pseudonymSecret !== null ? EdgeIngest.forRuntime(runtime, opts.pseudonymSecret) : null;
   if (has('ingest') && edge === null) throw new Error('the ingest role needs the pseudonymisation secret');
   const processors = has('processor')
     ? COUNT_SOURCES.map(

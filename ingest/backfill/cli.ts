@@ -16,7 +16,6 @@ import { openRuntime } from '../../shared/runtime.js';
 import { CONTEXT_KINDS, RAW_SOURCES, type ContextKind, type RawSource } from '../../shared/topics.js';
 import { EdgeIngest } from '../edge.js';
 import { INPUT_FORMATS, isMapperName, MAPPER_NAMES, type InputFormat } from '../mappers/index.js';
-import { Pseudonymiser } from '../pseudonymise.js';
 import { backfill, type BackfillProgress, type BackfillSink } from './backfill.js';
 import { edgeSink, httpSink } from './sinks.js';
 
@@ -158,14 +157,7 @@ async function openSink(
 ): Promise<BackfillSink> {
   if (url === undefined && config.kafka !== null) {
     const runtime = await openRuntime(config, logger);
-    const edge = new EdgeIngest({
-      bus: runtime.bus,
-      codec: runtime.codec,
-      topics: runtime.topics,
-      sensors: runtime.sensors,
-      pseudonymiser: new Pseudonymiser({ secret: pseudonymSecret(), rotation: config.pseudonym.rotation, timeZone: config.timeZone }),
-      limits: config.ingest,
-    });
+    const edge = EdgeIngest.forRuntime(runtime, pseudonymSecret());
     return edgeSink(edge, runtime.sensors, () => runtime.close(), runtime);
   }
   const keyFile = path.join(config.dataDir, 'admin-key');

@@ -12,7 +12,6 @@ import { badRequest } from '../../shared/errors.js';
 import type { Logger } from '../../shared/log.js';
 import { openRuntime } from '../../shared/runtime.js';
 import { EdgeIngest } from '../edge.js';
-import { Pseudonymiser } from '../pseudonymise.js';
 import { DEFAULT_SEED, estimateRate, scaleForRate, SIM_SOURCES, type SimSource } from './city.js';
 import { Simulator, type SimStream, type StreamStats } from './simulator.js';
 import { edgeSimSink, httpSimSink, type SimSink } from './sinks.js';
@@ -159,14 +158,7 @@ async function openSink(
 ): Promise<{ sink: SimSink; target: string }> {
   if (url === undefined && config.kafka !== null) {
     const runtime = await openRuntime(config, logger);
-    const edge = new EdgeIngest({
-      bus: runtime.bus,
-      codec: runtime.codec,
-      topics: runtime.topics,
-      sensors: runtime.sensors,
-      pseudonymiser: new Pseudonymiser({ secret: pseudonymSecret(), rotation: config.pseudonym.rotation, timeZone: config.timeZone }),
-      limits: config.ingest,
-    });
+    const edge = EdgeIngest.forRuntime(runtime, pseudonymSecret());
     return {
       sink: edgeSimSink({ edge, sensors: runtime.sensors, bus: runtime.bus, codec: runtime.codec, topics: runtime.topics }, () =>
         runtime.close(),

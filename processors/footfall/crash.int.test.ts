@@ -19,6 +19,7 @@ import { ChdbStore } from '../../shared/store/chdb.js';
 import { quietLogger, uid } from '../../shared/testing/fixtures.js';
 import { subjectOf, Topics } from '../../shared/topics.js';
 import { decodeMeta } from '../commit-meta.js';
+import { mulberry32 } from '../../ingest/simulate/random.js';
 
 const brokers = inject('kafkaBrokers');
 const registryUrl = inject('registryUrl');
@@ -42,17 +43,7 @@ const DATA_SEED = 20_251_122;
 /** Kill timing: a fresh seed every run, printed so a run's choices can be replayed by pinning it here. */
 const KILL_SEED = Date.now() % 2 ** 31;
 
-/** mulberry32: a small seeded PRNG, uniform in [0, 1). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = mulberry32;
 
 interface Camera {
   recordId: string;
