@@ -17,7 +17,7 @@ import { CONTEXT_KINDS, RAW_SOURCES, type ContextKind, type RawSource } from '..
 import { EdgeIngest } from '../edge.js';
 import { INPUT_FORMATS, isMapperName, MAPPER_NAMES, type InputFormat } from '../mappers/index.js';
 import { backfill, type BackfillProgress, type BackfillSink } from './backfill.js';
-import { edgeSink, httpSink } from './sinks.js';
+import { edgeSink, httpSink, passageTarget } from './sinks.js';
 
 const USAGE = `usage: passage backfill (--mapper <name> | --source <source> | --context <kind>) [options] <file>...
   --mapper <name>      one of: ${MAPPER_NAMES.join(', ')}
@@ -160,13 +160,8 @@ async function openSink(
     const edge = EdgeIngest.forRuntime(runtime, pseudonymSecret());
     return edgeSink(edge, runtime.sensors, () => runtime.close(), runtime);
   }
-  const keyFile = path.join(config.dataDir, 'admin-key');
-  const apiKey = key ?? (config.adminKey !== '' ? config.adminKey : existsSync(keyFile) ? readFileSync(keyFile, 'utf8').trim() : '');
-  if (apiKey === '')
-    throw badRequest('invalid_backfill_option', '--key is needed (or PASSAGE_ADMIN_KEY, or a data folder with admin-key)', [
-      { field: 'key', reason: 'is required' },
-    ]);
-  return httpSink(url ?? `http://127.0.0.1:${config.server.port}`, apiKey);
+  const { baseUrl, apiKey } = passageTarget(url, key, config, 'invalid_backfill_option');
+  return httpSink(baseUrl, apiKey);
 }
 
 /** Context documents are whole files (a calendar, an API response), sent one at a time. */

@@ -4,7 +4,10 @@
 
 import { gzipSync } from 'node:zlib';
 import type { SensorInput } from '../../schemas/inputs.js';
-import { PassageError } from '../../shared/errors.js';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Config } from '../../shared/config.js';
+import { badRequest, PassageError } from '../../shared/errors.js';
 import type { SensorRegistry } from '../../shared/sensors.js';
 import type { RawSource } from '../../shared/topics.js';
 import { detectContextFormat } from '../context/index.js';
@@ -36,15 +39,7 @@ export function edgeSink(edge: EdgeIngest, sensors: SensorRegistry, close: () =>
       return produceContext(context, kind, mapper.map(parsed, Date.now()));
     },
     putSensor: async (s) => {
-      await sensors.put({
-        sensorId: s.sensorId,
-        source: s.source,
-        lat: s.lat,
-        lng: s.lng,
-        site: s.site ?? '',
-        owner: s.owner ?? '',
-        metadata: s.metadata ?? {},
-      });
+      await sensors.putFor(null, s);
     },
     ingest: (source, records) =>
       edge.ingest(
@@ -103,4 +98,24 @@ export function httpSink(baseUrl: string, key: string, maxAttempts = 8): Backfil
       }),
     close: () => Promise.resolve(),
   };
+}
+
+/**
+ * Where the CLIs send over HTTP, and with which key: --url (default this machine's PORT) and --key,
+ * else PASSAGE_ADMIN_KEY, else the admin key embedded mode keeps in the data folder.
+ */
+export function passageTarget(
+  url: string | undefined,
+  key: string | undefined,
+  config: Config,
+  optionCode: string,
+): { baseUrl: string; apiKey: string } {
+  const keyFile = path.join(config.dataDir, 'admin-key');
+  const apiKey = key ?? (config.adminKey !== '' ? config.adminKey : existsSync(keyFile) ? readFileSync(keyFile, 'utf8').trim() : '');
+  if (apiKey === '') {
+    throw badRequest(optionCode, '--key is needed (or PASSAGE_ADMIN_KEY, or a data folder with admin-key)', [
+      { field: 'key', reason: 'is required' },
+    ]);
+  }
+  return { baseUrl: url ?? `http://127.0.0.1:${config.server.port}`, apiKey };
 }

@@ -4,8 +4,6 @@
 //
 //   passage simulate --rate 200 --sources wifi,telco --duration 600
 
-import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Config } from '../../shared/config.js';
 import { badRequest } from '../../shared/errors.js';
@@ -15,6 +13,7 @@ import { EdgeIngest } from '../edge.js';
 import { DEFAULT_SEED, estimateRate, scaleForRate, SIM_SOURCES, type SimSource } from './city.js';
 import { Simulator, type SimStream, type StreamStats } from './simulator.js';
 import { edgeSimSink, httpSimSink, type SimSink } from './sinks.js';
+import { passageTarget } from '../backfill/sinks.js';
 
 const USAGE = `usage: passage simulate [options]
   --rate <n>         records per second, averaged over the coming day (default 50); the city is sized
@@ -166,12 +165,6 @@ async function openSink(
       target: `Kafka (${config.kafka.brokers.join(',')})`,
     };
   }
-  const keyFile = path.join(config.dataDir, 'admin-key');
-  const apiKey = key ?? (config.adminKey !== '' ? config.adminKey : existsSync(keyFile) ? readFileSync(keyFile, 'utf8').trim() : '');
-  if (apiKey === '')
-    throw badRequest('invalid_simulate_option', '--key is needed (or PASSAGE_ADMIN_KEY, or a data folder with admin-key)', [
-      { field: 'key', reason: 'is required' },
-    ]);
-  const base = url ?? `http://127.0.0.1:${config.server.port}`;
-  return { sink: httpSimSink(base, apiKey), target: base };
+  const { baseUrl, apiKey } = passageTarget(url, key, config, 'invalid_simulate_option');
+  return { sink: httpSimSink(baseUrl, apiKey), target: baseUrl };
 }
