@@ -126,8 +126,10 @@ export async function simulateCommand(
   // This interval is what keeps the process alive while the (unref'd) simulator ticks.
   const progressTimer = setInterval(progress, io.progressMs ?? 5000);
   const durationTimer = duration === null ? null : setTimeout(onSignal, duration * 1000);
+  let running = false;
   try {
     await simulator.start();
+    running = true;
     await stopped;
   } finally {
     clearInterval(progressTimer);
@@ -136,6 +138,9 @@ export async function simulateCommand(
     process.off('SIGTERM', onSignal);
     io.signal?.removeEventListener('abort', onSignal);
     await simulator.stop();
+    // The last stretch since the previous tick (a run shorter than a tick would otherwise send
+    // nothing), so the run covers the time it was given.
+    if (running) await simulator.tick();
     await sink.close();
   }
   progress();
