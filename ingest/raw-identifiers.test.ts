@@ -28,5 +28,5 @@ describe('raw identifiers never leave the edge', () => {
     const store = await storeText(p);
     expect(store).toContain('ap-1'); // the scan reads real data
     expectNoRawIdentifiers({ bus: messagesText(messages), store, logs: logs.text() });
-  });
+  }, 120_000);
 });
