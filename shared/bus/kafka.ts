@@ -4,6 +4,7 @@
 
 import { Kafka, Partitioners, logLevel, type Admin, type Consumer, type Producer, type LogEntry } from 'kafkajs';
 import { PassageError, errorMessage } from '../errors.js';
+import { withRetry } from '../retry.js';
 import type { Logger } from '../log.js';
 import type { TopicSpec } from '../topics.js';
 import type { Bus, CommittedOffset, ConsumeOptions, OutMessage, Subscription } from './types.js';
@@ -213,10 +214,20 @@ export class KafkaBus implements Bus {
     return Number(fromBeginning ? (p?.low ?? 0) : (p?.high ?? 0));
   }
 
+  /**
+   * The group's committed offsets with their metadata. kafkajs's admin does not retry a coordinator
+   * that is moving or still loading (NOT_COORDINATOR, COORDINATOR_LOAD_IN_PROGRESS), so retriable
+   * errors are retried here for up to 15 s before they reach the caller.
+   */
   async committed(groupId: string, topic: string): Promise<CommittedOffset[]> {
     await this.connect();
+    const until = Date.now() + 15_000;
     try {
-      const res = await this.admin.fetchOffsets({ groupId, topics: [topic] });
+      const res = await withRetry(() => this.admin.fetchOffsets({ groupId, topics: [topic] }), {
+        initialDelayMs: 100,
+        maxDelayMs: 2_000,
+        keepGoing: () => Date.now() < until,
+      });
       return (res[0]?.partitions ?? []).map((p) => ({
         partition: p.partition,
         offset: Number(p.offset) < 0 ? null : Number(p.offset),
