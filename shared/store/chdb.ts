@@ -85,7 +85,10 @@ export class ChdbStore implements Store {
         table: `${this.database}.${table}`,
         values: Buffer.from(toJsonEachRow(rows)),
         format: 'JSONEachRow',
-        settings: opts.dedupToken === undefined ? {} : { insert_deduplicate: 1, insert_deduplication_token: opts.dedupToken },
+        settings:
+          opts.dedupToken === undefined
+            ? {}
+            : { insert_deduplicate: 1, insert_deduplication_token: opts.dedupToken, deduplicate_blocks_in_dependent_materialized_views: 1 },
       });
     } catch (err) {
       throw translateStoreError(err, `chDB insert into ${table} failed`);

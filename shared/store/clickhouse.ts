@@ -79,7 +79,13 @@ export class ClickHouseStore implements Store {
         format: 'JSONEachRow',
         ...(opts.dedupToken === undefined
           ? {}
-          : { clickhouse_settings: { insert_deduplicate: 1, insert_deduplication_token: opts.dedupToken } }),
+          : {
+              clickhouse_settings: {
+                insert_deduplicate: 1,
+                insert_deduplication_token: opts.dedupToken,
+                deduplicate_blocks_in_dependent_materialized_views: 1,
+              },
+            }),
       });
     } catch (err) {
       throw translateStoreError(err, `ClickHouse insert into ${table} failed`);

@@ -13,7 +13,8 @@ export interface QueryOptions {
 export interface InsertOptions {
   /**
    * ClickHouse insert deduplication token: a repeated insert with the same token is a no-op
-   * (tables carry `non_replicated_deduplication_window`). Same token must mean same rows.
+   * (tables carry `non_replicated_deduplication_window`; materialized views' targets too). Same token
+   * must mean same rows.
    */
   dedupToken?: string;
 }
