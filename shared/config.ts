@@ -131,6 +131,18 @@ export const SPEC = {
     default: 50_000,
     desc: 'Most aggregate rows a processor partition holds before it writes them to the store.',
   }),
+  PASSAGE_SESSION_GAP_MS: positiveInt({
+    default: 30 * 60_000,
+    desc: 'Wi-Fi: sightings of one device at one site at most this far apart belong to one visit (dwell session) (ms).',
+  }),
+  PASSAGE_TRIP_GAP_MS: positiveInt({
+    default: 60 * 60_000,
+    desc: 'Telco: successive cells of one device at most this far apart in time form an origin→destination trip (ms).',
+  }),
+  PASSAGE_MAX_JOURNEY_MS: positiveInt({
+    default: 3 * 60 * 60_000,
+    desc: "Ticketing: a tap-out is paired with the same card's tap-in at most this long before it (ms).",
+  }),
   PASSAGE_MAX_BODY_BYTES: positiveInt({
     default: 10 * 1024 * 1024,
     desc: 'Largest accepted HTTP request body in bytes; larger bodies get 413.',
@@ -186,7 +198,15 @@ export interface Config {
   schemaRegistryUrl: string | null;
   clickhouse: { url: string; user: string; password: string; database: string } | null;
   database: string;
-  processing: { allowedLatenessMs: number; idleTimeoutMs: number; flushMaxRecords: number; windowMs: number };
+  processing: {
+    allowedLatenessMs: number;
+    idleTimeoutMs: number;
+    flushMaxRecords: number;
+    windowMs: number;
+    sessionGapMs: number;
+    tripGapMs: number;
+    maxJourneyMs: number;
+  };
   ingest: {
     maxBodyBytes: number;
     maxRecordsPerRequest: number;
@@ -273,6 +293,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       idleTimeoutMs: e.PASSAGE_IDLE_TIMEOUT_MS,
       flushMaxRecords: e.PASSAGE_FLUSH_MAX_RECORDS,
       windowMs: 5 * 60 * 1000,
+      sessionGapMs: e.PASSAGE_SESSION_GAP_MS,
+      tripGapMs: e.PASSAGE_TRIP_GAP_MS,
+      maxJourneyMs: e.PASSAGE_MAX_JOURNEY_MS,
     },
     ingest: {
       maxBodyBytes: e.PASSAGE_MAX_BODY_BYTES,

@@ -1,10 +1,8 @@
 // Count-specific processing steps (decoding is processors/raw/decode.ts): what the footfall
-// aggregation reads of a camera count or a ticketing event, and placing it on the H3 base grid —
-// its own location, else the sensor (station) registry's; an unknown sensor without a location
-// becomes a dead letter. A store failure during the lookup is thrown, retriable.
+// aggregation reads of a camera count or a ticketing event, and its base cell (processors/core/locate.ts).
 
-import { cellOf, cellToUInt64 } from '../../shared/h3.js';
-import { dlq, ok, type StepResult } from '../../shared/result.js';
+import { ok, type StepResult } from '../../shared/result.js';
+import { place } from '../core/locate.js';
 import type { SensorRegistry } from '../../shared/sensors.js';
 import type { CameraCount, TicketingEvent } from '../../schemas/records.js';
 
@@ -45,8 +43,6 @@ export function toCounted(source: CountSource, r: CameraCount | TicketingEvent):
 }
 
 export async function locate(r: CountedRecord, sensors: SensorRegistry): Promise<StepResult<bigint>> {
-  if (r.lat !== null && r.lng !== null) return ok(cellToUInt64(cellOf(r.lat, r.lng)));
-  const sensor = await sensors.get(r.sensorId);
-  if (sensor === null) return dlq('unknown_sensor', `sensor ${r.sensorId} is not registered and the record has no location`);
-  return ok(cellToUInt64(cellOf(sensor.lat, sensor.lng)));
+  const placed = await place(r.sensorId, r.lat, r.lng, sensors);
+  return placed.kind === 'ok' ? ok(placed.value.cell) : placed;
 }

@@ -108,5 +108,52 @@ export function busContract(makeBus: () => Bus): void {
         await bus.close();
       }
     });
+
+    it('reads a partition again from an earlier offset after a seek, dropping the rest of the batch', async () => {
+      const bus = makeBus();
+      const topic = uid('topic.');
+      const groupId = uid('group.');
+      await bus.ensureTopics([{ name: topic, partitions: 1, config: {} }]);
+      await bus.produce(
+        topic,
+        Array.from({ length: 10 }, (_, i) => ({ key: 'k', value: Buffer.from(String(i)) })),
+      );
+      const seen: number[] = [];
+      let sought = false;
+      const sub = await bus.consume({
+        groupId,
+        topics: [topic],
+        fromBeginning: true,
+        onBatch: async (batch, ctx) => {
+          for (const m of batch.messages) {
+            seen.push(m.offset);
+            if (m.offset === 6 && !sought) {
+              sought = true;
+              await ctx.commit(7);
+              ctx.seek(2);
+              return;
+            }
+          }
+          const last = batch.messages.at(-1)!.offset;
+          await ctx.commit(last + 1);
+          ctx.resolve(last);
+        },
+      });
+      try {
+        await eventually(
+          () => Promise.resolve(seen.filter((o) => o === 9).length),
+          (n) => n >= 1,
+          60_000,
+        );
+        // 0-6, then from 2 again (before the committed offset 7) to the end.
+        const again = seen.indexOf(2, 3);
+        expect(seen.slice(0, again)).toEqual([0, 1, 2, 3, 4, 5, 6]);
+        expect(seen.slice(again)).toEqual([2, 3, 4, 5, 6, 7, 8, 9]);
+        expect((await bus.committed(groupId, topic))[0]?.offset).toBe(10);
+      } finally {
+        await sub.stop();
+        await bus.close();
+      }
+    });
   });
 }

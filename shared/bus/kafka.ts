@@ -147,6 +147,7 @@ export class KafkaBus implements Bus {
           const isRunning = (): boolean => payload.isRunning();
           if (batch.messages.length === 0) return;
           const tpKey = `${batch.topic}:${batch.partition}`;
+          let seekTo: number | null = null;
           try {
             await opts.onBatch(
               {
@@ -175,9 +176,13 @@ export class KafkaBus implements Bus {
                   }
                 },
                 heartbeat: () => payload.heartbeat(),
+                seek: (offset) => {
+                  seekTo = offset;
+                },
                 isRunning: () => !stopping && payload.isRunning() && !payload.isStale(),
               },
             );
+            if (seekTo !== null && isRunning()) consumer.seek({ topic: batch.topic, partition: batch.partition, offset: String(seekTo) });
           } catch (err) {
             // NOTE: kafkajs would retry the batch from the last *resolved* offset; Passage's contract
             // is a rewind to the committed offset (processors hold uncommitted state), so seek there.

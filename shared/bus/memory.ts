@@ -127,6 +127,7 @@ export class MemoryBus implements Bus {
           delivered = true;
           const messages = log.slice(from, from + this.maxBatch);
           let resolved = from;
+          let seekTo: number | null = null;
           try {
             await opts.onBatch(
               { topic: tp.topic, partition: tp.partition, messages },
@@ -139,10 +140,13 @@ export class MemoryBus implements Bus {
                   return Promise.resolve();
                 },
                 heartbeat: () => Promise.resolve(),
+                seek: (offset) => {
+                  seekTo = offset;
+                },
                 isRunning: () => running,
               },
             );
-            positions.set(k, resolved);
+            positions.set(k, seekTo ?? resolved);
           } catch (err) {
             opts.onError?.(err);
             await new Promise((r) => setTimeout(r, this.retryBackoffMs));

@@ -34,6 +34,12 @@ export interface BatchContext {
   /** Durably commits `nextOffset` (the first offset not yet processed) with optional metadata. */
   commit(nextOffset: number, metadata?: string): Promise<void>;
   heartbeat(): Promise<void>;
+  /**
+   * After this batch returns, read the partition again from `offset` (the rest of this batch is
+   * dropped). Processors with keyed state use it to replay messages before their committed offset
+   * into that state after a restart or rebalance.
+   */
+  seek(offset: number): void;
   /** False once the consumer is stopping or a rebalance made this batch stale: stop work, commit nothing. */
   isRunning(): boolean;
 }

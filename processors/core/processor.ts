@@ -1,0 +1,329 @@
+// A stream processor: consumes one raw topic as a consumer group and runs an operator per partition
+// (counts, unique devices and dwell, flows — processors/core/operator.ts), writing its rows to the
+// store exactly once, while tracking event-time windows per partition (watermark, allowed lateness,
+// idle timeout).
+//
+// Exactly-once effect (DESIGN.md, Reliability): every write covers a contiguous offset range
+// [from, to] of one partition and carries the deduplication token topic:partition:from-to. Before
+// writing, the range is announced by committing offset `from` with {pending: [from, to]} as commit
+// metadata; after the write, `to + 1` is committed. A restart that finds a pending range repeats
+// exactly that write (the store drops it if it had landed), so nothing is lost or counted twice.
+//
+// Keyed state (a device's open visit or trip) outlives writes. Each commit also names the oldest
+// offset that state depends on (with the operator's clock there); a restart seeks back to it and
+// replays the messages before the committed offset into the state without emitting anything, which
+// rebuilds exactly the state a clean run holds at that offset (processors/core/keyed-state.ts).
+
+import type { Bus, BatchContext, InMessage, PartitionBatch, Subscription } from '../../shared/bus/types.js';
+import type { Config } from '../../shared/config.js';
+import { DeadLetters, type DeadLetter } from '../../shared/dlq.js';
+import { errorMessage } from '../../shared/errors.js';
+import type { Logger } from '../../shared/log.js';
+import { counter, gauge, histogram } from '../../shared/metrics.js';
+import type { SchemaCodec } from '../../shared/registry/types.js';
+import type { StepResult } from '../../shared/result.js';
+import { withRetry } from '../../shared/retry.js';
+import type { Store } from '../../shared/store/types.js';
+import type { RawSource, Topics } from '../../shared/topics.js';
+import { decodeMeta, encodeMeta } from '../commit-meta.js';
+import { decodeRaw } from '../raw/decode.js';
+import { WindowTracker, type TrackerState } from '../windows/tracker.js';
+import type { OperatorSpec, PartitionOperator, ReplayPoint } from './operator.js';
+
+const recordsTotal = counter('processor_records_total', 'Records consumed by processors, by outcome (ok, dlq, drop, duplicate)', [
+  'source',
+  'operator',
+  'outcome',
+]);
+const replayedTotal = counter('processor_replayed_records_total', 'Records replayed into keyed state after a restart or rebalance', [
+  'source',
+  'operator',
+]);
+const lateTotal = counter('late_records_total', 'Records that arrived after their window closed (stored as corrections)', [
+  'source',
+  'operator',
+]);
+const windowsClosed = counter('windows_closed_total', 'Event-time windows closed, by what closed them', ['source', 'operator', 'reason']);
+const openWindowsGauge = gauge('open_windows', 'Event-time windows currently open', ['source', 'operator']);
+const writeSeconds = histogram('store_write_seconds', 'Duration of aggregate writes to the store', ['table']);
+const storeRetries = counter('store_retries_total', 'Store writes retried after a retriable failure', ['table']);
+const registryRetries = counter('registry_retries_total', 'Decodes retried because the schema registry was unreachable', ['source']);
+
+interface PartitionState<R> {
+  tracker: WindowTracker;
+  /** Tracker state as of the last committed offset (what a restart would resume with). */
+  committedTracker: TrackerState;
+  op: PartitionOperator<R>;
+  /** The operator's replay point as of the last committed offset. */
+  committedReplay: ReplayPoint | null;
+  /** First offset whose record is in `op`'s output (not yet written), or null. */
+  from: number | null;
+  /** A range announced before a crash: the next write must end exactly here. */
+  pendingTo: number | null;
+  /** Replaying towards the committed offset: records before it rebuild keyed state only. */
+  replayUntil: number | null;
+  /** The replay starts here: batches beginning after it seek back first. */
+  seekTo: number | null;
+  letters: DeadLetter[];
+  /** Record ids in `op`'s output, with their offsets (operators with recordId): written to seen_records after the rows. */
+  ids: Map<string, number>;
+}
+
+export interface ProcessorDeps {
+  bus: Bus;
+  codec: SchemaCodec;
+  store: Store;
+  topics: Topics;
+  logger: Logger;
+  processing: Config['processing'];
+  maxFutureMs: number;
+  groupId?: string;
+}
+
+export class StreamProcessor<S extends RawSource, R> {
+  readonly groupId: string;
+  readonly source: S;
+  private readonly topic: string;
+  private readonly log: Logger;
+  private readonly dlq: DeadLetters;
+  private readonly labels: { source: S; operator: string };
+  private states = new Map<number, PartitionState<R>>();
+  private assigned: number[] = [];
+  private sub: Subscription | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private storeFailing = false;
+  private registryFailing = false;
+
+  constructor(
+    private readonly deps: ProcessorDeps,
+    private readonly spec: OperatorSpec<S, R>,
+  ) {
+    this.source = spec.source;
+    this.topic = deps.topics.raw(this.source);
+    this.groupId = deps.groupId ?? `${this.topic}.${spec.name}`;
+    this.labels = { source: this.source, operator: spec.name };
+    this.log = deps.logger.child({ component: 'processor', source: this.source, operator: spec.name });
+    this.dlq = new DeadLetters(deps.bus, deps.codec, deps.topics, 'processor');
+  }
+
+  get name(): string {
+    return this.spec.name;
+  }
+
+  async start(): Promise<void> {
+    this.sub = await this.deps.bus.consume({
+      groupId: this.groupId,
+      topics: [this.topic],
+      fromBeginning: true,
+      onBatch: (batch, ctx) => this.onBatch(batch, ctx),
+      // Rewound partitions restart from their committed offsets: state built past them is dropped.
+      onRewind: (partitions, whole) => {
+        if (whole) {
+          this.states = new Map();
+          this.assigned = partitions.map((p) => p.partition).sort((a, b) => a - b);
+        }
+        for (const p of partitions) this.states.delete(p.partition);
+        this.log.info({ partitions: partitions.map((a) => a.partition), whole }, 'partitions rewound to committed offsets');
+      },
+      onError: (err) => this.log.error({ err: errorMessage(err) }, 'batch failed; restarting from committed offsets'),
+    });
+    this.timer = setInterval(() => this.tick(Date.now()), 1000);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+    await this.sub?.stop();
+    this.sub = null;
+  }
+
+  /** The partitions this instance was last assigned (scale-out shares them across a group). */
+  assignedPartitions(): number[] {
+    return [...this.assigned];
+  }
+
+  ready(): boolean {
+    return this.sub !== null && !this.storeFailing && !this.registryFailing;
+  }
+
+  /** Closes windows by watermark or idleness (called every second). */
+  tick(nowMs: number): void {
+    let open = 0;
+    for (const st of this.states.values()) {
+      for (const c of st.tracker.advance(nowMs)) windowsClosed.inc({ ...this.labels, reason: c.reason });
+      open += st.tracker.openWindows();
+    }
+    openWindowsGauge.set(this.labels, open);
+  }
+
+  private async stateFor(partition: number): Promise<PartitionState<R>> {
+    const existing = this.states.get(partition);
+    if (existing !== undefined) return existing;
+    const committed = (await withRetry(() => this.deps.bus.committed(this.groupId, this.topic))).find((c) => c.partition === partition);
+    const meta = decodeMeta(committed?.metadata ?? null);
+    const tracker = new WindowTracker(this.deps.processing, meta.tracker ?? undefined);
+    const op = this.spec.create();
+    const at = committed?.offset ?? null;
+    const replay = meta.replay !== null && at !== null && meta.replay.offset < at ? meta.replay : null;
+    if (replay !== null) op.restore(replay);
+    const st: PartitionState<R> = {
+      tracker,
+      committedTracker: tracker.state(),
+      op,
+      committedReplay: meta.replay,
+      from: null,
+      pendingTo: meta.pending !== null && meta.pending.from === at ? meta.pending.to : null,
+      replayUntil: replay === null ? null : at,
+      seekTo: replay?.offset ?? null,
+      letters: [],
+      ids: new Map(),
+    };
+    if (st.pendingTo !== null)
+      this.log.info({ partition, from: meta.pending?.from, to: st.pendingTo }, 'repeating an announced write after restart');
+    if (replay !== null) this.log.info({ partition, from: replay.offset, to: at }, 'replaying into keyed state');
+    this.states.set(partition, st);
+    return st;
+  }
+
+  /** Decodes and prepares one message. A registry that is down is waited for (unready meanwhile), never taken for bad data. */
+  private async prepare(m: InMessage, ctx: BatchContext): Promise<StepResult<R>> {
+    const decoded = await withRetry(() => decodeRaw(this.source, m, this.deps.codec, this.deps.maxFutureMs), {
+      keepGoing: () => ctx.isRunning(),
+      onRetry: (err, attempt, delayMs) => {
+        this.registryFailing = true;
+        registryRetries.inc({ source: this.source });
+        this.log.warn({ err: errorMessage(err), attempt, delayMs }, 'schema registry unreachable; retrying');
+      },
+    });
+    this.registryFailing = false;
+    if (decoded.kind !== 'ok') return decoded;
+    return withRetry(() => this.spec.prepare(decoded.value), { keepGoing: () => ctx.isRunning() });
+  }
+
+  private async onBatch(batch: PartitionBatch, ctx: BatchContext): Promise<void> {
+    const st = await this.stateFor(batch.partition);
+    if (st.seekTo !== null) {
+      if (batch.messages[0]!.offset > st.seekTo) {
+        ctx.seek(st.seekTo);
+        return;
+      }
+      st.seekTo = null;
+    }
+    const prepared: StepResult<R>[] = [];
+    for (const m of batch.messages) prepared.push(await this.prepare(m, ctx));
+    const seen = await this.alreadyCounted(batch, st, prepared);
+    for (const [i, m] of batch.messages.entries()) {
+      if (!ctx.isRunning()) return;
+      const p = prepared[i]!;
+      if (st.replayUntil !== null) {
+        if (m.offset < st.replayUntil) {
+          if (p.kind === 'ok') st.op.add(p.value, m.offset, true);
+          replayedTotal.inc(this.labels);
+          continue;
+        }
+        st.op.endReplay();
+        st.replayUntil = null;
+      }
+      if (st.pendingTo !== null && m.offset > st.pendingTo) await this.write(st, batch.partition, ctx, st.pendingTo, true);
+      if (st.from === null) st.from = m.offset;
+      this.process(st, m, p, seen);
+      if (st.pendingTo !== null) {
+        if (m.offset === st.pendingTo) await this.write(st, batch.partition, ctx, m.offset, true);
+      } else if (st.op.size() >= this.deps.processing.flushMaxRecords) {
+        await this.write(st, batch.partition, ctx, m.offset, false);
+      }
+    }
+    const last = batch.messages[batch.messages.length - 1]!.offset;
+    if (!ctx.isRunning()) return;
+    if (st.replayUntil === null && st.pendingTo === null && st.from !== null) await this.write(st, batch.partition, ctx, last, false);
+    else ctx.resolve(last); // replaying, or still reading towards an announced range: move on without committing
+  }
+
+  /**
+   * Record ids of this batch already counted by an earlier write (operators with recordId only).
+   * Ids this partition wrote at or after the first offset not yet committed are left out: they can
+   * only come from an attempt of the same write before a crash, which must be repeated exactly
+   * (same rows, same token).
+   */
+  private async alreadyCounted(batch: PartitionBatch, st: PartitionState<R>, prepared: StepResult<R>[]): Promise<Set<string>> {
+    const recordId = this.spec.recordId;
+    if (recordId === undefined) return new Set();
+    const ids = prepared.flatMap((p, i) =>
+      p.kind === 'ok' && (st.replayUntil === null || batch.messages[i]!.offset >= st.replayUntil) ? [recordId(p.value)] : [],
+    );
+    if (ids.length === 0) return new Set();
+    const rows = await withRetry(() =>
+      this.deps.store.query<{ record_id: string }>(
+        `SELECT DISTINCT record_id FROM {db:Identifier}.seen_records
+         WHERE source = {source:String} AND record_id IN {ids:Array(String)}
+           AND NOT (topic = {topic:String} AND partition = {partition:UInt32} AND offset >= {from:UInt64})`,
+        { source: this.source, ids, topic: this.topic, partition: batch.partition, from: st.from ?? batch.messages[0]!.offset },
+      ),
+    );
+    return new Set(rows.map((r) => r.record_id));
+  }
+
+  private process(st: PartitionState<R>, m: InMessage, p: StepResult<R>, seen: Set<string>): void {
+    if (p.kind !== 'ok') {
+      if (p.kind === 'dlq') st.letters.push({ sourceTopic: this.topic, message: m, reason: p.reason, error: p.error });
+      recordsTotal.inc({ ...this.labels, outcome: p.kind });
+      return;
+    }
+    if (this.spec.recordId !== undefined) {
+      const id = this.spec.recordId(p.value);
+      if (seen.has(id) || st.ids.has(id)) {
+        recordsTotal.inc({ ...this.labels, outcome: 'duplicate' });
+        return;
+      }
+      // NOTE: `seen` too, not only st.ids: a write in the middle of this batch clears st.ids, and the
+      // store query of this batch cannot see ids written at or after its first uncommitted offset.
+      seen.add(id);
+      st.ids.set(id, m.offset);
+    }
+    const now = Date.now();
+    let late = false;
+    for (const t of st.op.add(p.value, m.offset, false)) late = st.tracker.observe(t.windowStart, t.eventMs, now) || late;
+    if (late) lateTotal.inc(this.labels);
+    recordsTotal.inc({ ...this.labels, outcome: 'ok' });
+  }
+
+  /** Writes what `st` holds for offsets [st.from, to] exactly once, then commits to + 1. */
+  private async write(st: PartitionState<R>, partition: number, ctx: BatchContext, to: number, announced: boolean): Promise<void> {
+    const from = st.from ?? to;
+    const keepGoing = (): boolean => ctx.isRunning();
+    if (st.letters.length > 0) await withRetry(() => this.dlq.send(st.letters), { keepGoing });
+    st.letters = [];
+    const tables = st.op.take();
+    const replay = st.op.checkpoint();
+    const ids = [...st.ids].map(([record_id, offset]) => ({ source: this.source, record_id, topic: this.topic, partition, offset }));
+    const writes = this.spec.recordId === undefined ? tables : [...tables, { table: 'seen_records', rows: ids }];
+    if (!announced && writes.some((w) => w.rows.length > 0)) {
+      await ctx.commit(from, encodeMeta({ pending: { from, to }, tracker: st.committedTracker, replay: st.committedReplay }));
+    }
+    const token = `${this.topic}:${partition}:${from}-${to}`;
+    // In order (for counts: the aggregates, then the ids they counted): a crash between two inserts
+    // repeats all of them, and the repeated ones are dropped by their token.
+    for (const w of writes) {
+      const end = writeSeconds.startTimer({ table: w.table });
+      await withRetry(() => this.deps.store.insert(w.table, w.rows, { dedupToken: token }), {
+        keepGoing,
+        onRetry: (err: unknown, attempt: number, delayMs: number) => {
+          this.storeFailing = true;
+          storeRetries.inc({ table: w.table });
+          this.log.warn({ err: errorMessage(err), table: w.table, attempt, delayMs }, 'store write failed; retrying');
+        },
+      });
+      end();
+    }
+    this.storeFailing = false;
+    const tracker = st.tracker.state();
+    await ctx.commit(to + 1, encodeMeta({ pending: null, tracker, replay }));
+    ctx.resolve(to);
+    st.committedTracker = tracker;
+    st.committedReplay = replay;
+    st.ids = new Map();
+    st.from = null;
+    st.pendingTo = null;
+  }
+}
