@@ -1,0 +1,144 @@
+// What the history routes (/v1/footfall, /v1/flows) share on the HTTP side: their options, the
+// querystring fields of time, space and breakdown, and checking those fields. Until the privacy
+// release layer lands (issue 5) they answer only the admin key and say `privacy.released: false`.
+
+import { Type } from '@sinclair/typebox';
+import { TELCO_SEGMENTS } from '../schemas/inputs.js';
+import { CAMERA_CLASSES } from '../schemas/records.js';
+import { badRequest } from '../shared/errors.js';
+import { cellResolution } from '../shared/h3.js';
+import type { AuthHook } from '../shared/http.js';
+import type { Store } from '../shared/store/types.js';
+import { formatInstant, parseInstant } from '../shared/time.js';
+import { BUCKETS, type RollupLimits } from './rollup.js';
+
+export interface HistoryRouteOptions {
+  store: Store;
+  auth: AuthHook;
+  timeZone: string;
+  maxResultRows: number;
+  queryTimeoutMs: number;
+}
+
+export const UNRELEASED = {
+  released: false,
+  note: 'exact aggregates, served to the admin key only until the privacy release layer is in place',
+} as const;
+
+export const MAX_CELLS = 2000;
+
+export function cellList(description: string) {
+  return Type.String({ minLength: 15, maxLength: 40_000, description });
+}
+
+/** Querystring fields of time and resolution, shared by every history route. */
+export const TIME_FIELDS = {
+  from: Type.String({ description: 'Start (inclusive) of the first bucket: ISO-8601 with offset or epoch ms.' }),
+  to: Type.String({ description: 'Buckets starting before this instant are returned.' }),
+  bucket: Type.Union(
+    Object.keys(BUCKETS).map((b) => Type.Literal(b)),
+    { default: '1h' },
+  ),
+  resolution: Type.Optional(
+    Type.Integer({ minimum: 7, maximum: 10, description: 'Output H3 resolution (default: the finest asked for).' }),
+  ),
+};
+
+/** The breakdown of each source: the querystring parameter that filters on it (null: none). */
+export const BREAKDOWN_PARAM = { camera: 'class', ticketing: 'mode', telco: 'segment', wifi: null } as const;
+export type BreakdownParam = 'class' | 'mode' | 'segment';
+
+/** Querystring fields of the breakdown filters and the split. */
+export const BREAKDOWN_FIELDS = {
+  class: Type.Optional(
+    Type.Union(
+      CAMERA_CLASSES.map((c) => Type.Literal(c)),
+      { description: 'Camera class (source camera).' },
+    ),
+  ),
+  mode: Type.Optional(Type.String({ minLength: 1, maxLength: 32, description: 'Transport mode (source ticketing).' })),
+  segment: Type.Optional(
+    Type.Union(
+      TELCO_SEGMENTS.map((s) => Type.Literal(s)),
+      { description: 'Subscriber segment (source telco).' },
+    ),
+  ),
+  breakdown: Type.Boolean({ default: false, description: 'One row per breakdown value (class, mode or segment).' }),
+};
+
+export interface Breakdown {
+  /** The parameter naming this source's breakdown (null: the source has none). */
+  param: BreakdownParam | null;
+  /** Only rows of this value (null: all). */
+  filter: string | null;
+  split: boolean;
+}
+
+/**
+ * The breakdown asked of `source`: a filter parameter of another source's breakdown, or a split of a
+ * source without one, is refused with the field at fault.
+ */
+export function breakdownOf(
+  source: keyof typeof BREAKDOWN_PARAM,
+  q: { class?: string; mode?: string; segment?: string; breakdown: boolean },
+): Breakdown {
+  const param = BREAKDOWN_PARAM[source];
+  for (const p of ['class', 'mode', 'segment'] as const) {
+    if (q[p] !== undefined && p !== param) {
+      const fits = Object.entries(BREAKDOWN_PARAM).find(([, v]) => v === p)![0];
+      throw badRequest('invalid_request', `${p} filters source ${fits}, not ${source}`, [
+        { field: p, reason: `applies to source ${fits} only, not ${source}` },
+      ]);
+    }
+  }
+  if (q.breakdown && param === null)
+    throw badRequest('invalid_request', `source ${source} has no breakdown`, [
+      { field: 'breakdown', reason: `source ${source} has no breakdown to split by` },
+    ]);
+  return { param, filter: param === null ? null : (q[param] ?? null), split: q.breakdown };
+}
+
+/** `from` and `to` as epoch ms, to after from. */
+export function timeRange(q: { from: string; to: string }): { from: number; to: number } {
+  const from = parseInstant(q.from);
+  const to = parseInstant(q.to);
+  if (from === null)
+    throw badRequest('invalid_request', 'from is not a time', [
+      { field: 'from', reason: 'must be ISO-8601 with offset or epoch milliseconds' },
+    ]);
+  if (to === null)
+    throw badRequest('invalid_request', 'to is not a time', [
+      { field: 'to', reason: 'must be ISO-8601 with offset or epoch milliseconds' },
+    ]);
+  if (to <= from) throw badRequest('invalid_request', 'to must be after from', [{ field: 'to', reason: 'must be after from' }]);
+  return { from, to };
+}
+
+/** A comma-separated cell list (parameter `field`): trimmed, lower-cased, without repeats. */
+export function parseCells(field: string, value: string): string[] {
+  const cells = [
+    ...new Set(
+      value
+        .split(',')
+        .map((c) => c.trim().toLowerCase())
+        .filter((c) => c.length > 0),
+    ),
+  ];
+  if (cells.length > MAX_CELLS)
+    throw badRequest('invalid_request', `too many ${field} cells`, [{ field, reason: `at most ${MAX_CELLS} cells per query` }]);
+  return cells;
+}
+
+/** The output resolution: the one asked for, else the finest of the requested cells. */
+export function outputResolution(asked: number | undefined, cells: string[]): number {
+  return asked ?? Math.max(...cells.map((c) => cellResolution(c) ?? 10));
+}
+
+export function limitsOf(opts: HistoryRouteOptions): RollupLimits {
+  return { timeZone: opts.timeZone, maxRows: opts.maxResultRows, timeoutMs: opts.queryTimeoutMs };
+}
+
+/** The query as echoed in a response: times in the configured zone. */
+export function echoTimes(range: { from: number; to: number }, timeZone: string) {
+  return { from: formatInstant(range.from, timeZone), to: formatInstant(range.to, timeZone), timeZone };
+}
