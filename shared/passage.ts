@@ -13,16 +13,21 @@ import { contextRoutes } from '../ingest/context-routes.js';
 import { ingestRoutes } from '../ingest/routes.js';
 import { sensorRoutes } from '../ingest/sensors/routes.js';
 import { embeddedSimulator } from '../ingest/simulate/simulator.js';
-import { FootfallProcessor } from '../processors/footfall/processor.js';
+import { StreamProcessor, type Processor, type ProcessorDeps } from '../processors/core/processor.js';
+import { wifiOperator } from '../processors/devices/wifi.js';
+import { telcoOperator } from '../processors/devices/telco.js';
+import { countOperator } from '../processors/footfall/processor.js';
 import { COUNT_SOURCES } from '../processors/footfall/steps.js';
-import { RawGate } from '../processors/gate/gate.js';
+import { journeyOperator } from '../processors/flows/journeys.js';
+import { ContextSink } from '../processors/context/sink.js';
 import { footfallRoute } from '../query-api/routes/footfall/route.js';
+import { flowsRoute } from '../query-api/routes/flows/route.js';
 
 export interface Passage {
   app: App;
   runtime: Runtime;
-  /** The count processors (camera, ticketing) of the processor role. */
-  processors: FootfallProcessor[];
+  /** The stream processors of the processor role: counts (camera, ticketing), devices (Wi-Fi, telco), journeys (ticketing). */
+  processors: Processor[];
   edge: EdgeIngest | null;
   close(): Promise<void>;
 }
@@ -37,38 +42,34 @@ export interface StartOptions {
   simulate?: boolean;
 }
 
+/** Every stream processor: one consumer group per (raw topic, operator). */
+function streamProcessors(runtime: Runtime, config: Config, logger: Logger): Processor[] {
+  const deps: ProcessorDeps = {
+    bus: runtime.bus,
+    codec: runtime.codec,
+    store: runtime.store,
+    topics: runtime.topics,
+    logger,
+    processing: config.processing,
+    maxFutureMs: config.ingest.maxFutureMs,
+  };
+  const { sensors } = runtime;
+  return [
+    ...COUNT_SOURCES.map((source) => new StreamProcessor(deps, countOperator(source, sensors, config.processing.windowMs))),
+    new StreamProcessor(deps, journeyOperator(sensors, config.processing)),
+    new StreamProcessor(deps, wifiOperator(sensors, config.processing)),
+    new StreamProcessor(deps, telcoOperator(config.processing)),
+  ];
+}
+
 export async function startPassage(config: Config, logger: Logger, opts: StartOptions): Promise<Passage> {
   const runtime = await openRuntime(config, logger, opts.overrides);
   const has = (r: Role): boolean => opts.role === 'all' || opts.role === r;
   const edge = has('ingest') && opts.pseudonymSecret !== null ? EdgeIngest.forRuntime(runtime, opts.pseudonymSecret) : null;
   if (has('ingest') && edge === null) throw new Error('the ingest role needs the pseudonymisation secret');
-  const processors = has('processor')
-    ? COUNT_SOURCES.map(
-        (source) =>
-          new FootfallProcessor({
-            bus: runtime.bus,
-            codec: runtime.codec,
-            store: runtime.store,
-            sensors: runtime.sensors,
-            topics: runtime.topics,
-            logger,
-            processing: config.processing,
-            maxFutureMs: config.ingest.maxFutureMs,
-            source,
-          }),
-      )
-    : [];
-
-  // Until Wi-Fi and telco have their own processors, a gate checks their raw topics.
-  const gate = has('processor')
-    ? new RawGate({
-        bus: runtime.bus,
-        codec: runtime.codec,
-        topics: runtime.topics,
-        logger,
-        maxFutureMs: config.ingest.maxFutureMs,
-        sources: ['wifi', 'telco'],
-      })
+  const processors = has('processor') ? streamProcessors(runtime, config, logger) : [];
+  const contextSink = has('processor')
+    ? new ContextSink({ bus: runtime.bus, codec: runtime.codec, store: runtime.store, topics: runtime.topics, logger })
     : null;
   const app = await createHttpServer({
     logger,
@@ -77,7 +78,7 @@ export async function startPassage(config: Config, logger: Logger, opts: StartOp
       store: () => runtime.store.ping(),
       bus: () => runtime.bus.ping(),
       ...(processors.length > 0 ? { processor: () => processors.every((p) => p.ready()) } : {}),
-      ...(gate ? { gate: () => gate.ready() } : {}),
+      ...(contextSink ? { context: () => contextSink.ready() } : {}),
     },
   });
   const keys = new KeyStore(runtime.store, opts.adminKey);
@@ -96,9 +97,17 @@ export async function startPassage(config: Config, logger: Logger, opts: StartOp
       maxResultRows: config.query.maxResultRows,
       queryTimeoutMs: config.query.timeoutMs,
     });
+    flowsRoute(app, {
+      store: runtime.store,
+      // NOTE: admin only until the privacy release layer exists (issue 5).
+      auth: authorize(keys, { roles: [] }),
+      timeZone: config.timeZone,
+      maxResultRows: config.query.maxResultRows,
+      queryTimeoutMs: config.query.timeoutMs,
+    });
   }
   for (const p of processors) await p.start();
-  await gate?.start();
+  await contextSink?.start();
   const simulator = opts.simulate === true && edge !== null ? embeddedSimulator(runtime, edge, logger) : null;
   await simulator?.start();
 
@@ -111,7 +120,7 @@ export async function startPassage(config: Config, logger: Logger, opts: StartOp
       await simulator?.stop();
       await app.close();
       for (const p of processors) await p.stop();
-      await gate?.stop();
+      await contextSink?.stop();
       await runtime.close();
     },
   };

@@ -1,6 +1,7 @@
 // Ticketing edge adapter: tap-in/tap-out (one passage, optional card) and gate entry/exit counts
 // over an interval at a station become TicketingEvents on pm.raw.ticketing.v1, card ids replaced
-// by their keyed hash, keyed by station.
+// by their keyed hash, keyed by that hash (one card's taps stay in one partition, in order, for its
+// journeys), else by station.
 
 import { TicketingInput } from '../../schemas/inputs.js';
 import { checkTicketingEvent, type TicketingEvent } from '../../schemas/records.js';
@@ -9,7 +10,7 @@ import { instants, recordId, sensorLocation, type SourceAdapter } from '../adapt
 export const ticketingAdapter: SourceAdapter<TicketingInput, TicketingEvent> = {
   source: 'ticketing',
   schema: TicketingInput,
-  key: (r) => r.stationId,
+  key: (r) => r.cardHash ?? r.stationId,
   async convert(v, ctx) {
     const t = instants(v, v.end === undefined ? (['start'] as const) : (['start', 'end'] as const));
     if ('errors' in t) return t;

@@ -1,5 +1,6 @@
 // Wi-Fi edge adapter: a device seen by a sensor {sensorId, deviceId, seenAt, rssi?} becomes a
-// WifiSighting on pm.raw.wifi.v1 with the MAC replaced by its keyed hash, keyed by sensor.
+// WifiSighting on pm.raw.wifi.v1 with the MAC replaced by its keyed hash, keyed by that hash (one
+// device's sightings stay in one partition, in order, for its visits and dwell).
 
 import { WifiInput } from '../../schemas/inputs.js';
 import { checkWifiSighting, type WifiSighting } from '../../schemas/records.js';
@@ -8,7 +9,7 @@ import { instants, recordId, sensorLocation, type SourceAdapter } from '../adapt
 export const wifiAdapter: SourceAdapter<WifiInput, WifiSighting> = {
   source: 'wifi',
   schema: WifiInput,
-  key: (r) => r.sensorId,
+  key: (r) => r.deviceHash,
   async convert(v, ctx) {
     const t = instants(v, ['seenAt'] as const);
     if ('errors' in t) return t;

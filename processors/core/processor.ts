@@ -80,7 +80,18 @@ export interface ProcessorDeps {
   groupId?: string;
 }
 
-export class StreamProcessor<S extends RawSource, R> {
+/** A running processor, whatever its operator. */
+export interface Processor {
+  readonly groupId: string;
+  readonly source: RawSource;
+  readonly name: string;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  ready(): boolean;
+  assignedPartitions(): number[];
+}
+
+export class StreamProcessor<S extends RawSource, R> implements Processor {
   readonly groupId: string;
   readonly source: S;
   private readonly topic: string;
