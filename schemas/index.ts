@@ -17,6 +17,7 @@ export function topicSchemas(topics: Topics): { topic: string; schema: string }[
     ...CONTEXT_KINDS.map((k) => ({ topic: topics.context(k), schema: `ctx-${k}` })),
     ...RELEASE_KINDS.map((k) => ({ topic: topics.release(k), schema: `agg-${k}` })),
     { topic: topics.dlq(), schema: 'dlq' },
+    { topic: topics.windows(), schema: 'windows' },
   ];
 }
 

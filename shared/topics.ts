@@ -30,8 +30,12 @@ export class Topics {
   dlq(): string {
     return `${this.prefix}pm.dlq.v1`;
   }
+  /** Processors' window notices (closed, correction) for the live feeds (schemas/windows.avsc). */
+  windows(): string {
+    return `${this.prefix}pm.windows.v1`;
+  }
 
-  /** Every topic Passage owns, with partitions and configs: raw/DLQ/release delete by age, context compacts by id. */
+  /** Every topic Passage owns, with partitions and configs: raw/DLQ/release/window notices delete by age, context compacts by id. */
   specs(partitions: number, rawRetentionMs: number): TopicSpec[] {
     const byAge = { 'cleanup.policy': 'delete', 'retention.ms': String(rawRetentionMs) };
     return [
@@ -39,6 +43,7 @@ export class Topics {
       ...CONTEXT_KINDS.map((k) => ({ name: this.context(k), partitions: 1, config: { 'cleanup.policy': 'compact' } })),
       ...RELEASE_KINDS.map((k) => ({ name: this.release(k), partitions, config: byAge })),
       { name: this.dlq(), partitions, config: byAge },
+      { name: this.windows(), partitions, config: byAge },
     ];
   }
 }

@@ -13,6 +13,10 @@
 // offset that state depends on (with the operator's clock there); a restart seeks back to it and
 // replays the messages before the committed offset into the state without emitting anything, which
 // rebuilds exactly the state a clean run holds at that offset (processors/core/keyed-state.ts).
+//
+// Window notices (processors/core/notices.ts) tell the live feeds when a window closed on a
+// partition and when a closed window was corrected (a late record, or a visit or trip counted in an
+// earlier window); they are sent after the write and before the commit, so at least once.
 
 import type { Bus, BatchContext, InMessage, PartitionBatch, Subscription } from '../../shared/bus/types.js';
 import type { Config } from '../../shared/config.js';
@@ -28,7 +32,8 @@ import type { RawSource, Topics } from '../../shared/topics.js';
 import { decodeMeta, encodeMeta } from '../commit-meta.js';
 import { decodeRaw } from '../raw/decode.js';
 import { WindowTracker, type TrackerState } from '../windows/tracker.js';
-import type { OperatorSpec, PartitionOperator, ReplayPoint } from './operator.js';
+import type { OperatorSpec, PartitionOperator, ReplayPoint, TableRows } from './operator.js';
+import { WindowNotices, type WindowChange } from './notices.js';
 
 const recordsTotal = counter('processor_records_total', 'Records consumed by processors, by outcome (ok, dlq, drop, duplicate)', [
   'source',
@@ -65,6 +70,8 @@ interface PartitionState<R> {
   /** The replay starts here: batches beginning after it seek back first. */
   seekTo: number | null;
   letters: DeadLetter[];
+  /** Windows closed while rows were buffered: their `closed` notices go out after the write that stores those rows. */
+  closedSinceWrite: Set<number>;
   /** Record ids in `op`'s output, with their offsets (operators with recordId): written to seen_records after the rows. */
   ids: Map<string, number>;
 }
@@ -97,6 +104,9 @@ export class StreamProcessor<S extends RawSource, R> implements Processor {
   private readonly topic: string;
   private readonly log: Logger;
   private readonly dlq: DeadLetters;
+  private readonly notices: WindowNotices;
+  /** Notices of windows closed on idle partitions, sent in order in the background. */
+  private noticeChain: Promise<void> = Promise.resolve();
   private readonly labels: { source: S; operator: string };
   private states = new Map<number, PartitionState<R>>();
   private assigned: number[] = [];
@@ -115,6 +125,7 @@ export class StreamProcessor<S extends RawSource, R> implements Processor {
     this.labels = { source: this.source, operator: spec.name };
     this.log = deps.logger.child({ component: 'processor', source: this.source, operator: spec.name });
     this.dlq = new DeadLetters(deps.bus, deps.codec, deps.topics, 'processor');
+    this.notices = new WindowNotices(deps.bus, deps.codec, deps.topics, this.source, spec.name);
   }
 
   get name(): string {
@@ -147,6 +158,7 @@ export class StreamProcessor<S extends RawSource, R> implements Processor {
     this.timer = null;
     await this.sub?.stop();
     this.sub = null;
+    await this.noticeChain;
   }
 
   /** The partitions this instance was last assigned (scale-out shares them across a group). */
@@ -158,14 +170,41 @@ export class StreamProcessor<S extends RawSource, R> implements Processor {
     return this.sub !== null && !this.storeFailing && !this.registryFailing;
   }
 
-  /** Closes windows by watermark or idleness (called every second). */
+  /**
+   * Closes windows by watermark or idleness (called every second). A partition holding no unwritten
+   * rows announces its closed windows now; otherwise after its next write.
+   */
   tick(nowMs: number): void {
     let open = 0;
-    for (const st of this.states.values()) {
-      for (const c of st.tracker.advance(nowMs)) windowsClosed.inc({ ...this.labels, reason: c.reason });
+    const now: WindowChange[] = [];
+    for (const [partition, st] of this.states) {
+      for (const c of st.tracker.advance(nowMs)) {
+        windowsClosed.inc({ ...this.labels, reason: c.reason });
+        if (st.from === null && st.replayUntil === null) now.push({ windowStart: c.windowStart, change: 'closed', partition });
+        else st.closedSinceWrite.add(c.windowStart);
+      }
       open += st.tracker.openWindows();
     }
     openWindowsGauge.set(this.labels, open);
+    if (now.length > 0) {
+      this.noticeChain = this.noticeChain
+        .then(() => withRetry(() => this.notices.send(now), { keepGoing: () => this.sub !== null }))
+        .catch((err: unknown) => this.log.warn({ err: errorMessage(err), windows: now.length }, 'window notices not sent'));
+    }
+  }
+
+  /** The notices a write of `tables` makes: windows closed since the last write, and closed windows the rows changed. */
+  private changes(st: PartitionState<R>, partition: number, tables: TableRows[]): WindowChange[] {
+    const changed = new Map<number, WindowChange['change']>();
+    for (const w of st.closedSinceWrite) changed.set(w, 'closed');
+    const { closedBefore } = st.tracker.state();
+    for (const t of tables) {
+      for (const r of t.rows) {
+        const w = Number(r.window_start) * 1000;
+        if (!changed.has(w) && w + this.deps.processing.windowMs <= closedBefore) changed.set(w, 'correction');
+      }
+    }
+    return [...changed].sort(([a], [b]) => a - b).map(([windowStart, change]) => ({ windowStart, change, partition }));
   }
 
   private async stateFor(partition: number): Promise<PartitionState<R>> {
@@ -188,6 +227,7 @@ export class StreamProcessor<S extends RawSource, R> implements Processor {
       replayUntil: replay === null ? null : at,
       seekTo: replay?.offset ?? null,
       letters: [],
+      closedSinceWrite: new Set(),
       ids: new Map(),
     };
     if (st.pendingTo !== null)
@@ -328,6 +368,9 @@ export class StreamProcessor<S extends RawSource, R> implements Processor {
       end();
     }
     this.storeFailing = false;
+    // Before the commit: a crash in between repeats the write and the notices (at least once).
+    await withRetry(() => this.notices.send(this.changes(st, partition, tables)), { keepGoing });
+    st.closedSinceWrite.clear();
     const tracker = st.tracker.state();
     await ctx.commit(to + 1, encodeMeta({ pending: null, tracker, replay }));
     ctx.resolve(to);

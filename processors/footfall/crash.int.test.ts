@@ -254,7 +254,11 @@ describe.runIf(brokers !== null && registryUrl !== null)(
       bus = new KafkaBus({ brokers: brokers!, clientId: uid('passage-crash-test-'), logger: quietLogger() });
       admin = new Kafka({ clientId: uid('passage-crash-admin-'), brokers: brokers!, logLevel: logLevel.NOTHING }).admin();
       await admin.connect();
-      await bus.ensureTopics(topics.specs(PARTITIONS, 7 * 86_400_000).filter((s) => s.name === rawTopic || s.name === topics.dlq()));
+      await bus.ensureTopics(
+        topics
+          .specs(PARTITIONS, 7 * 86_400_000)
+          .filter((s) => s.name === rawTopic || s.name === topics.dlq() || s.name === topics.windows()),
+      );
       const codec = new ConfluentSchemaRegistry(registryUrl!);
       await codec.register(subjectOf(rawTopic), loadSchema('raw-camera'));
       await codec.register(subjectOf(topics.dlq()), loadSchema('dlq'));

@@ -111,6 +111,41 @@ describe('FootfallProcessor', () => {
     expect(reasons).toEqual(['bad_magic_byte', 'empty_value', 'out_of_range', 'unknown_schema', 'unknown_sensor']);
   });
 
+  it('announces closed windows, and a late record corrects its closed window and announces the correction', async () => {
+    const t = await setup();
+    cleanup.push(
+      () => t.processor.stop(),
+      () => t.store.close(),
+    );
+    await t.processor.start();
+    const notices = async () => {
+      const out: { windowStart: number; change: string }[] = [];
+      for (const m of t.bus.allMessages().filter((x) => x.topic === t.topics.windows())) {
+        const v = (await t.codec.decode(m.value!)).value as { windowStart: number; change: string; dataset: string; source: string };
+        expect([v.source, v.dataset]).toEqual(['camera', 'footfall']);
+        out.push({ windowStart: v.windowStart, change: v.change });
+      }
+      return out.sort((a, b) => a.windowStart - b.windowStart); // notices of different windows may be on different partitions
+    };
+    // One sensor (one partition), one record a minute for 30 minutes: the watermark passes the first windows' ends + 2 minutes.
+    await t.produce(Array.from({ length: 30 }, (_, i) => camera(i, { sensorId: 's0' })));
+    const closed = await eventually(notices, (n) => n.filter((x) => x.change === 'closed').length >= 5, 20_000);
+    expect(closed.filter((x) => x.change === 'closed').map((x) => x.windowStart)).toEqual([0, 1, 2, 3, 4].map((k) => T0 + k * 5 * MIN));
+    expect(closed.some((x) => x.change === 'correction')).toBe(false);
+    const firstWindow = async () => {
+      const [r] = await t.store.query<{ e: string }>(
+        'SELECT sum(entries) AS e FROM {db:Identifier}.counts_5m WHERE window_start = toDateTime({w:Int64})',
+        { w: T0 / 1000 },
+      );
+      return Number(r?.e ?? 0);
+    };
+    const before = await firstWindow();
+    await t.produce([camera(1000, { sensorId: 's0', start: T0 + MIN, end: T0 + 2 * MIN, in: 7 })]);
+    const after = await eventually(notices, (n) => n.some((x) => x.change === 'correction'), 20_000);
+    expect(after.filter((x) => x.change === 'correction')).toEqual([{ windowStart: T0, change: 'correction' }]);
+    expect(await firstWindow()).toBe(before + 7);
+  });
+
   it('drops duplicate records — within a batch, across batches and after a restart — so retries change no count', async () => {
     const t = await setup();
     cleanup.push(
