@@ -9,8 +9,9 @@ import { badRequest } from '../shared/errors.js';
 import { cellResolution } from '../shared/h3.js';
 import type { AuthHook } from '../shared/http.js';
 import type { Store } from '../shared/store/types.js';
+import { DateTime } from 'luxon';
 import { formatInstant, parseInstant } from '../shared/time.js';
-import { BUCKETS, type RollupLimits } from './rollup.js';
+import { BUCKETS, type Bucket, type RollupLimits } from './rollup.js';
 
 export interface HistoryRouteOptions {
   store: Store;
@@ -141,4 +142,11 @@ export function limitsOf(opts: HistoryRouteOptions): RollupLimits {
 /** The query as echoed in a response: times in the configured zone. */
 export function echoTimes(range: { from: number; to: number }, timeZone: string) {
   return { from: formatInstant(range.from, timeZone), to: formatInstant(range.to, timeZone), timeZone };
+}
+
+const BUCKET_LENGTH = { '5m': { minutes: 5 }, '15m': { minutes: 15 }, '1h': { hours: 1 }, '1d': { days: 1 }, '1w': { weeks: 1 } } as const;
+
+/** The end (exclusive) of the bucket starting at `startMs`: calendar days and weeks in `timeZone` (23 or 25 hours on DST days). */
+export function bucketEnd(startMs: number, bucket: Bucket, timeZone: string): number {
+  return DateTime.fromMillis(startMs, { zone: timeZone }).plus(BUCKET_LENGTH[bucket]).toMillis();
 }

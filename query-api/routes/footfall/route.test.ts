@@ -49,8 +49,28 @@ describe('GET /v1/footfall', () => {
       from: '2026-11-20T08:00:00+01:00',
     });
     expect(body.data).toEqual([
-      { cell: cellA, bucketStart: '2026-11-20T08:00:00+01:00', source: 'camera', metric: 'footfall', value: 15, suppressed: false },
-      { cell: cellA, bucketStart: '2026-11-20T08:05:00+01:00', source: 'camera', metric: 'footfall', value: 3, suppressed: false },
+      {
+        cell: cellA,
+        bucketStart: '2026-11-20T08:00:00+01:00',
+        source: 'camera',
+        metric: 'footfall',
+        value: 15,
+        suppressed: false,
+        weather: null,
+        events: [],
+        incidents: [],
+      },
+      {
+        cell: cellA,
+        bucketStart: '2026-11-20T08:05:00+01:00',
+        source: 'camera',
+        metric: 'footfall',
+        value: 3,
+        suppressed: false,
+        weather: null,
+        events: [],
+        incidents: [],
+      },
     ]);
     const entries = await get(`cells=${cellA}&from=${T}&to=${T + 3_600_000}&bucket=15m&metric=entries`);
     expect(entries.json<{ data: { value: number }[] }>().data.map((d) => d.value)).toEqual([11]);
@@ -62,7 +82,17 @@ describe('GET /v1/footfall', () => {
     const day = Date.parse('2026-11-20T00:00:00+01:00');
     const r = await get(`cells=${parent8}&from=${day}&to=${day + 86_400_000}&bucket=1d&resolution=8`);
     expect(r.json<{ data: unknown[] }>().data).toEqual([
-      { cell: parent8, bucketStart: '2026-11-20T00:00:00+01:00', source: 'camera', metric: 'footfall', value: 25, suppressed: false },
+      {
+        cell: parent8,
+        bucketStart: '2026-11-20T00:00:00+01:00',
+        source: 'camera',
+        metric: 'footfall',
+        value: 25,
+        suppressed: false,
+        weather: null,
+        events: [],
+        incidents: [],
+      },
     ]);
     // Finer output inside a coarse cell: one row per res-9 child that has data, summing to the parent.
     const r9 = await get(`cells=${parent8}&from=${day}&to=${day + 86_400_000}&bucket=1d&resolution=9`);

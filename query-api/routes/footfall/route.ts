@@ -1,14 +1,17 @@
 // GET /v1/footfall: exact history per cell and bucket of every source's metrics — camera and
 // ticketing footfall/entries/exits, Wi-Fi unique_visitors and dwell_avg_min, telco presence —
 // optionally filtered to or split by the source's breakdown (camera class, ticketing mode, telco
-// segment). Until the privacy release layer lands (issue 5) it answers only the admin key and says
+// segment), each row with the weather, events and incidents of its cell and bucket (query-api/enrich.ts).
+// Until the privacy release layer lands (issue 5) it answers only the admin key and says
 // `privacy.released: false`.
 
 import { Type } from '@sinclair/typebox';
 import type { App } from '../../../shared/http.js';
 import { formatInstant } from '../../../shared/time.js';
+import { enrichRows } from '../../enrich.js';
 import {
   BREAKDOWN_FIELDS,
+  bucketEnd,
   breakdownOf,
   cellList,
   echoTimes,
@@ -43,6 +46,10 @@ const Querystring = Type.Object(
       ),
     ),
     ...BREAKDOWN_FIELDS,
+    enrich: Type.Boolean({
+      default: true,
+      description: 'Attach the weather, events and incidents of each row’s cell and bucket (false: leave them out, faster).',
+    }),
     format: Type.Literal('json', { default: 'json' }),
   },
   { additionalProperties: false },
@@ -64,6 +71,17 @@ export function footfallRoute(app: App, opts: FootfallRouteOptions): void {
       metric,
     };
     const rows = await queryFootfall(opts.store, { ...query, breakdown: bd.filter, splitByBreakdown: bd.split }, limitsOf(opts));
+    const context = q.enrich
+      ? await enrichRows(
+          opts.store,
+          rows.map((r) => ({
+            cell: r.cell,
+            bucketStartMs: r.bucketStartMs,
+            bucketEndMs: bucketEnd(r.bucketStartMs, query.bucket, opts.timeZone),
+          })),
+          { timeZone: opts.timeZone, timeoutMs: opts.queryTimeoutMs },
+        )
+      : null;
     return {
       query: {
         ...query,
@@ -72,7 +90,7 @@ export function footfallRoute(app: App, opts: FootfallRouteOptions): void {
         ...echoTimes(range, opts.timeZone),
       },
       privacy: UNRELEASED,
-      data: rows.map((r) => ({
+      data: rows.map((r, i) => ({
         cell: r.cell,
         bucketStart: formatInstant(r.bucketStartMs, opts.timeZone),
         source: q.source,
@@ -80,6 +98,7 @@ export function footfallRoute(app: App, opts: FootfallRouteOptions): void {
         ...('breakdown' in r ? { breakdown: r.breakdown } : {}),
         value: r.value,
         suppressed: false,
+        ...(context === null ? {} : context[i]),
       })),
     };
   });
