@@ -48,7 +48,7 @@ describe('GET /v1/footfall enrichment', () => {
         headers: ADMIN_AUTH,
       });
       expect(res.statusCode).toBe(200);
-      return (res.json() as { data: Row[] }).data;
+      return res.json<{ data: Row[] }>().data;
     };
     const before = await get();
     expect(before.map((r) => [r.value, r.weather, r.events])).toEqual([
