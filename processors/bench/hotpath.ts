@@ -1,6 +1,8 @@
-// (a) The processor's hot path on one core: the real steps FootfallProcessor runs per record —
-// decodeRaw (Avro + checks), locate (H3 cell), CountAggregate.add + WindowTracker.observe — timed
-// stage by stage and together, with and without a sensor→cell cache, plus a CPU profile summary.
+// (a) The processor's hot path on one core: the steps StreamProcessor runs per record for the
+// footfall operator — decodeRaw (Avro + checks), the operator's prepare (toCounted + locate, with
+// the base-cell cache of processors/core/locate.ts), CountOperator.add + WindowTracker.observe —
+// timed stage by stage and together; also without the cell cache (latLngToCell for every record),
+// plus a CPU profile summary.
 
 import avro from 'avsc';
 import { performance } from 'node:perf_hooks';
@@ -9,15 +11,18 @@ import type { Config } from '../../shared/config.js';
 import { cellOf, cellToUInt64 } from '../../shared/h3.js';
 import { counter } from '../../shared/metrics.js';
 import type { SchemaCodec } from '../../shared/registry/types.js';
+import { ok, type StepResult } from '../../shared/result.js';
 import { withRetry } from '../../shared/retry.js';
 import { SensorRegistry } from '../../shared/sensors.js';
 import type { Store } from '../../shared/store/types.js';
 import { loadSchema } from '../../schemas/index.js';
 import type { CameraCount } from '../../schemas/records.js';
+import { baseCell } from '../core/locate.js';
+import type { OperatorSpec, PartitionOperator } from '../core/operator.js';
 import { CountAggregate } from '../footfall/aggregate.js';
-import { locate } from '../footfall/steps.js';
+import { countOperator, type LocatedCount } from '../footfall/processor.js';
+import { toCounted, type CountSource } from '../footfall/steps.js';
 import { decodeRaw } from '../raw/decode.js';
-import { spreadCount } from '../windows/spread.js';
 import { WindowTracker } from '../windows/tracker.js';
 import { cpuBetween, cpuSnapshot } from './cpu.js';
 import { profiled, type ProfileSummary } from './profile.js';
@@ -36,11 +41,11 @@ export interface StageResult {
 
 export interface HotPathResult {
   events: number;
-  /** decode + H3 + aggregate as FootfallProcessor runs them today (no cell cache): the best of `runs`. */
+  /** decode + H3 + aggregate as StreamProcessor runs them for the footfall operator (base-cell cache included): the best of `runs`. */
+  asRun: StageResult;
+  /** The same with the cell computed for every record (latLngToCell, no cache): the best of `runs`. */
   uncached: StageResult;
-  /** The same with a sensor→cell cache (what a processor of fixed-location sensors could do): the best of `runs`. */
-  cached: StageResult;
-  /** Every timed run of the two, in order. */
+  /** Every timed run, in order. */
   runs: StageResult[];
   /** Cores used by each group of processes over the timed runs (other load on the machine slows a single thread). */
   cpuDuringRuns: Record<string, number>;
@@ -83,54 +88,48 @@ async function timed(stage: string, events: number, run: () => Promise<void> | v
   };
 }
 
-interface CellCache {
-  get(r: CameraCount): Promise<bigint>;
-}
+type Spec = OperatorSpec<CountSource, LocatedCount>;
 
-function uncachedCells(sensors: SensorRegistry): CellCache {
+/** The operator's prepare as it was before the base-cell cache: latLngToCell and BigInt for every record. */
+function uncachedSpec(windowMs: number): Spec {
+  const real = countOperator('camera', new SensorRegistry(NO_STORE), windowMs);
   return {
-    get: async (r) => {
-      const l = await locate(r, sensors);
-      if (l.kind !== 'ok') throw new Error(`benchmark record not located: ${l.kind}`);
-      return l.value;
-    },
-  };
-}
-
-/** Fixed-location sensors: the cell is computed once per (sensor, location) and reused. */
-function cachedCells(sensors: SensorRegistry): { get(r: CameraCount): bigint | Promise<bigint> } {
-  const cache = new Map<string, { lat: number | null; lng: number | null; cell: bigint }>();
-  const slow = uncachedCells(sensors);
-  return {
-    get: (r) => {
-      const hit = cache.get(r.sensorId);
-      if (hit !== undefined && hit.lat === r.lat && hit.lng === r.lng) return hit.cell;
-      return slow.get(r).then((cell) => {
-        cache.set(r.sensorId, { lat: r.lat, lng: r.lng, cell });
-        return cell;
-      });
+    ...real,
+    prepare: (value) => {
+      const record = toCounted('camera', value);
+      return Promise.resolve(ok({ record, cell: cellToUInt64(cellOf(record.lat!, record.lng!)) }));
     },
   };
 }
 
 interface Pipeline {
-  agg: CountAggregate;
+  op: PartitionOperator<LocatedCount>;
   tracker: WindowTracker;
   flushes: number;
 }
 
-function pipeline(processing: Config['processing']): Pipeline {
-  return { agg: new CountAggregate(processing.windowMs), tracker: new WindowTracker(processing), flushes: 0 };
+function pipeline(spec: Spec, processing: Config['processing']): Pipeline {
+  return { op: spec.create(), tracker: new WindowTracker(processing), flushes: 0 };
 }
 
-/** What FootfallProcessor.process does with a located record, and its flush by size (the write itself is I/O, not timed here). */
-function aggregate(p: Pipeline, r: CameraCount, cell: bigint, flushMaxRecords: number, nowMs: number): void {
-  for (const w of p.agg.add(r, cell)) p.tracker.observe(w, r.end, nowMs);
-  if (p.agg.size() >= flushMaxRecords) {
-    p.agg.clear();
+function fail(what: string, r: StepResult<unknown>): never {
+  throw new Error(`benchmark record ${what}: ${r.kind === 'dlq' ? r.error : r.kind === 'drop' ? r.reason : 'ok'}`);
+}
+
+/**
+ * What StreamProcessor.process does with a prepared record (the operator's add, the tracker), and its
+ * flush by size: the operator's take() builds the rows; the write itself is I/O, not timed here.
+ */
+function aggregate(p: Pipeline, r: LocatedCount, offset: number, flushMaxRecords: number, nowMs: number): void {
+  for (const t of p.op.add(r, offset, false)) p.tracker.observe(t.windowStart, t.eventMs, nowMs);
+  if (p.op.size() >= flushMaxRecords) {
+    p.op.take();
     p.flushes += 1;
   }
 }
+
+const AS_RUN = 'decode + H3 + aggregate, as the processor runs it (base-cell cache)';
+const UNCACHED = 'decode + H3 + aggregate, latLngToCell for every record (no cache)';
 
 export async function measureHotPath(opts: {
   values: Buffer[];
@@ -145,7 +144,8 @@ export async function measureHotPath(opts: {
   const { values, codec, processing, maxFutureMs } = opts;
   const n = values.length;
   const nowMs = Date.now();
-  const sensors = new SensorRegistry(NO_STORE);
+  const spec = countOperator('camera', new SensorRegistry(NO_STORE), processing.windowMs);
+  const slowSpec = uncachedSpec(processing.windowMs);
   const messages: InMessage[] = values.map((value, offset) => ({
     topic: 'pm.raw.camera.v1',
     partition: 0,
@@ -157,19 +157,23 @@ export async function measureHotPath(opts: {
   }));
   const flushMax = processing.flushMaxRecords;
 
-  const runPipeline = async (msgs: InMessage[], cells: { get(r: CameraCount): bigint | Promise<bigint> }, p: Pipeline): Promise<void> => {
+  /** StreamProcessor.prepare (without its withRetry wrappers, timed apart below), then process. */
+  const runPipeline = async (msgs: InMessage[], s: Spec, p: Pipeline): Promise<void> => {
     for (let i = 0; i < msgs.length; i++) {
-      const d = await decodeRaw('camera', msgs[i]!, codec, maxFutureMs);
-      if (d.kind !== 'ok') throw new Error(`benchmark record rejected: ${d.kind === 'dlq' ? d.error : d.reason}`);
-      const c = cells.get(d.value);
-      aggregate(p, d.value, typeof c === 'bigint' ? c : await c, flushMax, nowMs);
+      const m = msgs[i]!;
+      const d = await decodeRaw('camera', m, codec, maxFutureMs);
+      if (d.kind !== 'ok') fail('rejected', d);
+      const r = await s.prepare(d.value);
+      if (r.kind !== 'ok') fail('not located', r);
+      aggregate(p, r.value, m.offset, flushMax, nowMs);
       if ((i + 1) % 200_000 === 0) opts.progress('hot path', i + 1, msgs.length);
     }
   };
 
   // Warm-up: let the JIT optimise every step before anything is timed.
-  await runPipeline(messages.slice(0, Math.min(n, 100_000)), uncachedCells(sensors), pipeline(processing));
-  await runPipeline(messages.slice(0, Math.min(n, 100_000)), cachedCells(sensors), pipeline(processing));
+  const warm = messages.slice(0, Math.min(n, 100_000));
+  await runPipeline(warm, spec, pipeline(spec, processing));
+  await runPipeline(warm, slowSpec, pipeline(slowSpec, processing));
 
   const stages: StageResult[] = [];
   // Timed loops drop what they produce, as the processor does within a batch: keeping a million
@@ -179,7 +183,7 @@ export async function measureHotPath(opts: {
     await timed('decode: decodeRaw (codec.decode + checks)', n, async () => {
       for (let i = 0; i < n; i++) {
         const d = await decodeRaw('camera', messages[i]!, codec, maxFutureMs);
-        if (d.kind !== 'ok') throw new Error('benchmark record rejected');
+        if (d.kind !== 'ok') fail('rejected', d);
         sink += d.value.in;
       }
     }),
@@ -196,10 +200,23 @@ export async function measureHotPath(opts: {
       for (let i = 0; i < n; i++) type.fromBuffer(values[i]!.subarray(5));
     }),
   );
-  const slow = uncachedCells(sensors);
   stages.push(
-    await timed('H3: locate (latLngToCell + BigInt), uncached', n, async () => {
-      for (let i = 0; i < n; i++) if ((await slow.get(decoded[i]!)) === 0n) sink += 1;
+    await timed("H3: the operator's prepare (toCounted + locate, base-cell cache)", n, async () => {
+      for (let i = 0; i < n; i++) {
+        const r = await spec.prepare(decoded[i]!);
+        if (r.kind !== 'ok') fail('not located', r);
+        if (r.value.cell === 0n) sink += 1;
+      }
+    }),
+  );
+  stages.push(
+    await timed('  of which baseCell (cache lookup) alone', n, () => {
+      for (let i = 0; i < n; i++) if (baseCell(decoded[i]!.lat!, decoded[i]!.lng!) === 0n) sink += 1;
+    }),
+  );
+  stages.push(
+    await timed('H3 without the cache: cellOf + cellToUInt64', n, () => {
+      for (let i = 0; i < n; i++) if (cellToUInt64(cellOf(decoded[i]!.lat!, decoded[i]!.lng!)) === 0n) sink += 1;
     }),
   );
   stages.push(
@@ -207,47 +224,24 @@ export async function measureHotPath(opts: {
       for (let i = 0; i < n; i++) cellOf(decoded[i]!.lat!, decoded[i]!.lng!);
     }),
   );
-  const hex = cellOf(decoded[0]!.lat!, decoded[0]!.lng!);
-  stages.push(
-    await timed('  of which cellToUInt64 (hex → BigInt) alone', n, () => {
-      for (let i = 0; i < n; i++) cellToUInt64(hex);
-    }),
-  );
   opts.progress('hot path stages', 3, 6);
-  const fast = cachedCells(sensors);
-  stages.push(
-    await timed('H3: sensor→cell Map cache', n, async () => {
-      for (let i = 0; i < n; i++) {
-        const c = fast.get(decoded[i]!);
-        if ((typeof c === 'bigint' ? c : await c) === 0n) sink += 1;
-      }
-    }),
-  );
-  const cells: bigint[] = new Array<bigint>(n);
+  const located: LocatedCount[] = new Array<LocatedCount>(n);
   for (let i = 0; i < n; i++) {
-    const c = fast.get(decoded[i]!);
-    cells[i] = typeof c === 'bigint' ? c : await c;
+    const r = await spec.prepare(decoded[i]!);
+    if (r.kind === 'ok') located[i] = r.value;
   }
-  const agg = pipeline(processing);
+  const agg = pipeline(spec, processing);
   stages.push(
-    await timed('aggregate: CountAggregate.add + WindowTracker.observe', n, () => {
-      for (let i = 0; i < n; i++) aggregate(agg, decoded[i]!, cells[i]!, flushMax, nowMs);
+    await timed('aggregate: CountOperator.add + WindowTracker.observe', n, () => {
+      for (let i = 0; i < n; i++) aggregate(agg, located[i]!, i, flushMax, nowMs);
     }),
   );
+  const alone = new CountAggregate(processing.windowMs);
   stages.push(
-    await timed('  of which spreadCount (in and out) alone', n, () => {
+    await timed('  of which CountAggregate.add alone', n, () => {
       for (let i = 0; i < n; i++) {
-        const r = decoded[i]!;
-        spreadCount(r.start, r.end, r.in, processing.windowMs);
-        spreadCount(r.start, r.end, r.out, processing.windowMs);
-      }
-    }),
-  );
-  stages.push(
-    await timed('  of which its row key `${cell}|${window}|${class}` alone (replica)', n, () => {
-      for (let i = 0; i < n; i++) {
-        const r = decoded[i]!;
-        sink += `${cells[i]!}|${r.start - (r.start % processing.windowMs)}|${r.class ?? ''}`.length;
+        sink += alone.add(located[i]!.record, located[i]!.cell).length;
+        if (alone.size() >= flushMax) alone.clear();
       }
     }),
   );
@@ -264,10 +258,10 @@ export async function measureHotPath(opts: {
   );
   const resolved = Promise.resolve(0);
   stages.push(
-    await timed('(not in goal) processor per-record withRetry around decode and locate', n, async () => {
+    await timed('(not in goal) processor per-record withRetry around decode and prepare', n, async () => {
       for (let i = 0; i < n; i++) {
         sink += await withRetry(() => resolved, { keepGoing: () => true, onRetry: () => undefined });
-        sink += await withRetry(() => resolved);
+        sink += await withRetry(() => resolved, { keepGoing: () => true });
       }
     }),
   );
@@ -277,22 +271,20 @@ export async function measureHotPath(opts: {
   let aggregateFlushes = 0;
   const cpu0 = cpuSnapshot();
   for (let k = 0; k < opts.repeat; k++) {
-    const p1 = pipeline(processing);
-    runs.push(await timed('decode + H3 (uncached) + aggregate', n, () => runPipeline(messages, uncachedCells(sensors), p1)));
+    const p1 = pipeline(spec, processing);
+    runs.push(await timed(AS_RUN, n, () => runPipeline(messages, spec, p1)));
     aggregateFlushes = p1.flushes;
-    const p2 = pipeline(processing);
-    runs.push(await timed('decode + H3 (cached) + aggregate', n, () => runPipeline(messages, cachedCells(sensors), p2)));
+    const p2 = pipeline(slowSpec, processing);
+    runs.push(await timed(UNCACHED, n, () => runPipeline(messages, slowSpec, p2)));
     opts.progress('hot path full runs', k + 1, opts.repeat);
   }
   const cpuDuringRuns = cpuBetween(cpu0, cpuSnapshot());
   const best = (name: string): StageResult =>
     runs.filter((r) => r.stage === name).reduce((a, b) => (b.eventsPerSec > a.eventsPerSec ? b : a));
-  const uncached = best('decode + H3 (uncached) + aggregate');
-  const cached = best('decode + H3 (cached) + aggregate');
   let profile: HotPathResult['profile'] = null;
   if (opts.profile) {
     const m = messages.slice(0, Math.min(n, 300_000));
-    profile = { events: m.length, ...(await profiled(100, () => runPipeline(m, uncachedCells(sensors), pipeline(processing)))) };
+    profile = { events: m.length, ...(await profiled(100, () => runPipeline(m, spec, pipeline(spec, processing)))) };
   }
-  return { events: n, uncached, cached, runs, cpuDuringRuns, stages, aggregateFlushes, profile };
+  return { events: n, asRun: best(AS_RUN), uncached: best(UNCACHED), runs, cpuDuringRuns, stages, aggregateFlushes, profile };
 }

@@ -70,7 +70,9 @@ function areaOf(functionName: string, url: string): string {
   if (url.includes('node_modules/pino')) return 'pino';
   if (url.includes('processors/windows/spread')) return 'spreadCount';
   if (url.includes('processors/footfall/aggregate')) return 'CountAggregate.add (keys, Map, Set)';
-  if (url.includes('processors/footfall/processor')) return 'FootfallProcessor (batch, dedup, write)';
+  if (url.includes('processors/footfall/processor')) return 'CountOperator (footfall operator)';
+  if (url.includes('processors/core/processor')) return 'StreamProcessor (batch, dedup, write)';
+  if (url.includes('processors/core/locate')) return 'locate / baseCell cache';
   if (url.includes('processors/windows/tracker')) return 'WindowTracker';
   if (url.includes('processors/raw/decode') || url.includes('schemas/records')) return 'decodeRaw checks';
   if (url.includes('processors/commit-meta')) return 'commit metadata';
