@@ -8,17 +8,26 @@ import { dlq, ok, type StepResult } from '../../shared/result.js';
 import type { Sensor, SensorRegistry } from '../../shared/sensors.js';
 
 const CACHE_LIMIT = 100_000;
-const cells = new Map<string, bigint>();
+/** lat → lng → cell. NOTE: numbers as keys, not a `${lat},${lng}` string: formatting two doubles cost 0.25 µs a lookup, a third of latLngToCell. */
+const cells = new Map<number, Map<number, bigint>>();
+let cached = 0;
 
 /** The base cell (UInt64) of a coordinate, cached. */
 export function baseCell(lat: number, lng: number): bigint {
-  const key = `${lat},${lng}`;
-  let cell = cells.get(key);
-  if (cell === undefined) {
-    if (cells.size >= CACHE_LIMIT) cells.clear();
-    cell = cellToUInt64(cellOf(lat, lng));
-    cells.set(key, cell);
+  let cell = cells.get(lat)?.get(lng);
+  if (cell !== undefined) return cell;
+  if (cached >= CACHE_LIMIT) {
+    cells.clear();
+    cached = 0;
   }
+  cell = cellToUInt64(cellOf(lat, lng));
+  let byLng = cells.get(lat);
+  if (byLng === undefined) {
+    byLng = new Map();
+    cells.set(lat, byLng);
+  }
+  byLng.set(lng, cell);
+  cached += 1;
   return cell;
 }
 
