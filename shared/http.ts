@@ -1,11 +1,17 @@
 // The HTTP server every service builds on: fastify with TypeBox schemas, pino JSON logs, errors as
 // application/problem+json with stable codes (and the field and reason where a field is at fault),
-// and the operational routes /healthz, /readyz and /metrics.
+// the operational routes /healthz, /readyz and /metrics, and the OpenAPI document of the service's
+// own routes (/openapi.json, browsable at /docs), generated from the route schemas.
 
 import compress from '@fastify/compress';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { Type } from '@sinclair/typebox';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { readFileSync } from 'node:fs';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { assetPath } from './assets.js';
 import { PassageError, type FieldError } from './errors.js';
 import type { Logger } from './log.js';
 import { histogram, registry } from './metrics.js';
@@ -33,6 +39,33 @@ export interface Problem {
   errors?: FieldError[];
 }
 
+/** The problem+json body of every error response, as the OpenAPI document describes it. */
+export const ProblemSchema = Type.Object(
+  {
+    type: Type.String({ description: 'urn:passage:problem:<code>' }),
+    title: Type.String(),
+    status: Type.Integer({ minimum: 400, maximum: 599 }),
+    code: Type.String({ description: 'Stable snake_case error code, e.g. invalid_request, missing_api_key, not_found.' }),
+    detail: Type.String(),
+    errors: Type.Optional(
+      Type.Array(
+        Type.Object({
+          field: Type.String({ description: 'The parameter or body path at fault, e.g. from or records.3.start.' }),
+          reason: Type.String(),
+        }),
+        { description: 'The fields at fault and why.' },
+      ),
+    ),
+  },
+  { title: 'Problem', description: 'An error (RFC 9457 application/problem+json).' },
+);
+
+/** The security scheme of API keys in the OpenAPI document; a public route says `security: []` in its schema. */
+export const API_KEY_SCHEME = 'apiKey';
+
+/** Route schema fields of a route that needs no API key (the document requires one by default). */
+export const PUBLIC_ROUTE = { security: [] as { [scheme: string]: string[] }[] };
+
 const requestSeconds = histogram('http_request_duration_seconds', 'HTTP request latency', ['method', 'route', 'status']);
 
 export function problem(status: number, code: string, detail: string, errors: FieldError[] = []): Problem {
@@ -59,6 +92,43 @@ function validationFields(err: FastifyError): FieldError[] {
     if (missing.additionalProperty !== undefined) return { field: `${base}.${missing.additionalProperty}`, reason: 'is not a known field' };
     return { field: base, reason: v.message ?? 'is invalid' };
   });
+}
+
+const OPENAPI_DESCRIPTION = `Passage: privacy-safe people-movement data on an H3 grid — footfall and origin→destination flows per cell and time bucket, live and historical, with zones and a dataset catalog.
+
+Authenticate with an API key as \`Authorization: Bearer <key>\` (operations marked with a lock). Times are ISO-8601 with an offset, or epoch milliseconds. Every error is \`application/problem+json\` with a stable \`code\` and, where a field is at fault, \`errors: [{field, reason}]\`.`;
+
+/** The response every operation may give on an error, referenced by all of them. */
+const PROBLEM_RESPONSE = {
+  description: 'An error: application/problem+json with a stable code (and the fields at fault).',
+  content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+};
+
+const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
+
+/** Every operation gets the problem+json responses (4XX, 5XX) unless it describes its own. */
+function withProblemResponses<T extends { paths?: unknown }>(doc: T): T {
+  for (const item of Object.values((doc.paths ?? {}) as Record<string, Record<string, unknown>>)) {
+    for (const method of HTTP_METHODS) {
+      const op = item[method] as { responses?: Record<string, unknown> } | undefined;
+      if (op === undefined) continue;
+      op.responses ??= {};
+      for (const range of ['4XX', '5XX']) op.responses[range] ??= { $ref: '#/components/responses/Problem' };
+    }
+  }
+  return doc;
+}
+
+/** The tag of a route in the document: its first path segment after /v1 (footfall, zones, …), else operations. */
+function routeTag(url: string): string {
+  const m = /^\/v1\/([^/]+)/.exec(url);
+  return m === null ? 'operations' : m[1]!;
+}
+
+let packageVersion: string | null = null;
+function version(): string {
+  packageVersion ??= (JSON.parse(readFileSync(assetPath('package.json'), 'utf8')) as { version: string }).version;
+  return packageVersion;
 }
 
 export interface HttpOptions {
@@ -92,6 +162,33 @@ export async function createHttpServer(opts: HttpOptions): Promise<App> {
         fields: [{ field: 'body', reason: `is not valid ${encoding}` }],
       }),
   });
+
+  // The OpenAPI document collects every route declared from here on (its onRoute hook), so each
+  // service documents exactly its own routes. Every operation needs an API key unless its schema
+  // says `security: []` (PUBLIC_ROUTE); every one may answer a problem+json error.
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Passage API', version: version(), description: OPENAPI_DESCRIPTION },
+      components: {
+        securitySchemes: {
+          [API_KEY_SCHEME]: {
+            type: 'http',
+            scheme: 'bearer',
+            bearerFormat: 'API key',
+            description: 'An API key (vendor, subscriber or admin) made by POST /v1/admin/keys, or the configured admin key.',
+          },
+        },
+        schemas: { Problem: ProblemSchema },
+        responses: { Problem: PROBLEM_RESPONSE },
+      },
+      security: [{ [API_KEY_SCHEME]: [] }],
+    },
+    transform: ({ schema, url }) => ({ schema: { ...schema, tags: schema?.tags ?? [routeTag(url)] }, url }),
+    transformObject: (d) => withProblemResponses('openapiObject' in d ? d.openapiObject : d.swaggerObject),
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { deepLinking: true } });
+  app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
 
   // NDJSON bodies arrive as text; the route parses them line by line so a bad line is one rejection.
   app.addContentTypeParser(
@@ -140,20 +237,27 @@ export async function createHttpServer(opts: HttpOptions): Promise<App> {
 
   app.setNotFoundHandler((req, reply) => sendProblem(reply, problem(404, 'not_found', `no route ${req.method} ${req.url.split('?')[0]}`)));
 
-  app.get('/healthz', { logLevel: 'warn' }, () => ({ status: 'ok' }));
-  app.get('/readyz', { logLevel: 'warn' }, async (_req, reply) => {
-    const checks: Record<string, boolean> = {};
-    for (const [name, check] of Object.entries(opts.readiness)) {
-      try {
-        checks[name] = await check();
-      } catch {
-        checks[name] = false;
+  const ops = (summary: string) => ({ ...PUBLIC_ROUTE, tags: ['operations'], summary });
+  app.get('/healthz', { logLevel: 'warn', schema: ops('Liveness: 200 while the process runs') }, () => ({ status: 'ok' }));
+  app.get(
+    '/readyz',
+    { logLevel: 'warn', schema: ops('Readiness: 200 when every check passes, else 503 with the checks') },
+    async (_req, reply) => {
+      const checks: Record<string, boolean> = {};
+      for (const [name, check] of Object.entries(opts.readiness)) {
+        try {
+          checks[name] = await check();
+        } catch {
+          checks[name] = false;
+        }
       }
-    }
-    const ready = Object.values(checks).every(Boolean);
-    return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', checks });
-  });
-  app.get('/metrics', { logLevel: 'warn' }, async (_req, reply) => reply.type(registry.contentType).send(await registry.metrics()));
+      const ready = Object.values(checks).every(Boolean);
+      return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', checks });
+    },
+  );
+  app.get('/metrics', { logLevel: 'warn', schema: ops('Prometheus metrics (text exposition format)') }, async (_req, reply) =>
+    reply.type(registry.contentType).send(await registry.metrics()),
+  );
 
   return app;
 }
