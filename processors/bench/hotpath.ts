@@ -22,7 +22,7 @@ import type { OperatorSpec, PartitionOperator } from '../core/operator.js';
 import { CountAggregate } from '../footfall/aggregate.js';
 import { countOperator, type LocatedCount } from '../footfall/processor.js';
 import { toCounted, type CountSource } from '../footfall/steps.js';
-import { decodeRaw } from '../raw/decode.js';
+import { decodeRaw, decodeRawCached } from '../raw/decode.js';
 import { WindowTracker } from '../windows/tracker.js';
 import { cpuBetween, cpuSnapshot } from './cpu.js';
 import { profiled, type ProfileSummary } from './profile.js';
@@ -45,6 +45,11 @@ export interface HotPathResult {
   asRun: StageResult;
   /** The same with the cell computed for every record (latLngToCell, no cache): the best of `runs`. */
   uncached: StageResult;
+  /**
+   * Without a promise per record — decodeRawCached and the operator's prepareNow, what StreamProcessor
+   * could run when the schema is cached and the record carries its location (proposed): the best of `runs`.
+   */
+  synchronous: StageResult;
   /** Every timed run, in order. */
   runs: StageResult[];
   /** Cores used by each group of processes over the timed runs (other load on the machine slows a single thread). */
@@ -130,6 +135,7 @@ function aggregate(p: Pipeline, r: LocatedCount, offset: number, flushMaxRecords
 
 const AS_RUN = 'decode + H3 + aggregate, as the processor runs it (base-cell cache)';
 const UNCACHED = 'decode + H3 + aggregate, latLngToCell for every record (no cache)';
+const SYNCHRONOUS = 'decode + H3 + aggregate, synchronous (decodeRawCached + prepareNow; proposed)';
 
 export async function measureHotPath(opts: {
   values: Buffer[];
@@ -170,10 +176,23 @@ export async function measureHotPath(opts: {
     }
   };
 
+  /** The same without a promise per record: the synchronous paths, falling back to the asynchronous ones. */
+  const runSynchronous = async (msgs: InMessage[], s: Spec, p: Pipeline): Promise<void> => {
+    for (let i = 0; i < msgs.length; i++) {
+      const m = msgs[i]!;
+      const d = decodeRawCached('camera', m, codec, maxFutureMs) ?? (await decodeRaw('camera', m, codec, maxFutureMs));
+      if (d.kind !== 'ok') fail('rejected', d);
+      const r = s.prepareNow?.(d.value) ?? (await s.prepare(d.value));
+      if (r.kind !== 'ok') fail('not located', r);
+      aggregate(p, r.value, m.offset, flushMax, nowMs);
+    }
+  };
+
   // Warm-up: let the JIT optimise every step before anything is timed.
   const warm = messages.slice(0, Math.min(n, 100_000));
   await runPipeline(warm, spec, pipeline(spec, processing));
   await runPipeline(warm, slowSpec, pipeline(slowSpec, processing));
+  await runSynchronous(warm, spec, pipeline(spec, processing));
 
   const stages: StageResult[] = [];
   // Timed loops drop what they produce, as the processor does within a batch: keeping a million
@@ -184,6 +203,15 @@ export async function measureHotPath(opts: {
       for (let i = 0; i < n; i++) {
         const d = await decodeRaw('camera', messages[i]!, codec, maxFutureMs);
         if (d.kind !== 'ok') fail('rejected', d);
+        sink += d.value.in;
+      }
+    }),
+  );
+  stages.push(
+    await timed('  decodeRawCached, the same without a promise (proposed)', n, () => {
+      for (let i = 0; i < n; i++) {
+        const d = decodeRawCached('camera', messages[i]!, codec, maxFutureMs);
+        if (d?.kind !== 'ok') throw new Error('benchmark record not decoded synchronously');
         sink += d.value.in;
       }
     }),
@@ -205,6 +233,15 @@ export async function measureHotPath(opts: {
       for (let i = 0; i < n; i++) {
         const r = await spec.prepare(decoded[i]!);
         if (r.kind !== 'ok') fail('not located', r);
+        if (r.value.cell === 0n) sink += 1;
+      }
+    }),
+  );
+  stages.push(
+    await timed("  the operator's prepareNow, the same without a promise (proposed)", n, () => {
+      for (let i = 0; i < n; i++) {
+        const r = spec.prepareNow!(decoded[i]!);
+        if (r?.kind !== 'ok') throw new Error('benchmark record not prepared synchronously');
         if (r.value.cell === 0n) sink += 1;
       }
     }),
@@ -276,6 +313,8 @@ export async function measureHotPath(opts: {
     aggregateFlushes = p1.flushes;
     const p2 = pipeline(slowSpec, processing);
     runs.push(await timed(UNCACHED, n, () => runPipeline(messages, slowSpec, p2)));
+    const p3 = pipeline(spec, processing);
+    runs.push(await timed(SYNCHRONOUS, n, () => runSynchronous(messages, spec, p3)));
     opts.progress('hot path full runs', k + 1, opts.repeat);
   }
   const cpuDuringRuns = cpuBetween(cpu0, cpuSnapshot());
@@ -286,5 +325,15 @@ export async function measureHotPath(opts: {
     const m = messages.slice(0, Math.min(n, 300_000));
     profile = { events: m.length, ...(await profiled(100, () => runPipeline(m, spec, pipeline(spec, processing)))) };
   }
-  return { events: n, asRun: best(AS_RUN), uncached: best(UNCACHED), runs, cpuDuringRuns, stages, aggregateFlushes, profile };
+  return {
+    events: n,
+    asRun: best(AS_RUN),
+    uncached: best(UNCACHED),
+    synchronous: best(SYNCHRONOUS),
+    runs,
+    cpuDuringRuns,
+    stages,
+    aggregateFlushes,
+    profile,
+  };
 }

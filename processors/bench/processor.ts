@@ -356,9 +356,10 @@ function evaluate(m: {
         `Per event: decode ${ns('decode')} (avsc alone ${ns('  of which avsc')}), H3 ${ns('H3: the operator')} ` +
         `(baseCell cache lookup alone ${ns('  of which baseCell')}; without the cache ${ns('H3 without')}, latLngToCell alone ${ns('  of which cellOf')}), ` +
         `aggregate ${ns('aggregate')} (CountAggregate.add alone ${ns('  of which CountAggregate')}). ` +
-        `Without the cell cache the whole path runs at ${fmtInt(hot.uncached.eventsPerSec)} events/s.` +
+        `Without the cell cache the whole path runs at ${fmtInt(hot.uncached.eventsPerSec)} events/s; ` +
         (profileTop === undefined ? '' : ` Profile (self time, as run): ${profileTop}.`) +
-        ` Best of ${hot.runs.length / 2} runs (${fmtInt(hot.asRun.eventsPerCpuSecond)} events per CPU-second of this process); ` +
+        `Without a promise per record (decodeRawCached + prepareNow, proposed for StreamProcessor) ${fmtInt(hot.synchronous.eventsPerSec)} events/s.` +
+        ` Best of ${hot.runs.length / 3} runs (${fmtInt(hot.asRun.eventsPerCpuSecond)} events per CPU-second of this process); ` +
         `CPU in cores during the runs: ${cpuText(hot.cpuDuringRuns)}.`,
     }),
   );

@@ -48,6 +48,11 @@ export interface OperatorSpec<S extends RawSource, R> {
   readonly source: S;
   /** Decoded raw record → what the operator reads (may look up the sensor registry; store failures are thrown, retriable). */
   prepare(value: RawRecords[S]): Promise<StepResult<R>>;
+  /**
+   * The same as prepare without a promise, when no I/O is needed (e.g. the record carries its own
+   * location); undefined when prepare must be called.
+   */
+  prepareNow?(value: RawRecords[S]): StepResult<R> | undefined;
   /** Set when a duplicate would change the result: records are then deduplicated by id through seen_records. */
   readonly recordId?: (r: R) => string;
   create(): PartitionOperator<R>;

@@ -8,7 +8,9 @@ import { StreamProcessor, type ProcessorDeps } from '../core/processor.js';
 import type { OperatorSpec, PartitionOperator, TableRows, Touch } from '../core/operator.js';
 import { CountAggregate } from './aggregate.js';
 import { locate, toCounted, type CountedRecord, type CountSource } from './steps.js';
-import { ok } from '../../shared/result.js';
+import { ok, type StepResult } from '../../shared/result.js';
+import type { CameraCount, TicketingEvent } from '../../schemas/records.js';
+import { baseCell } from '../core/locate.js';
 
 export interface LocatedCount {
   record: CountedRecord;
@@ -56,10 +58,18 @@ class CountOperator implements PartitionOperator<LocatedCount> {
 }
 
 export function countOperator(source: CountSource, sensors: SensorRegistry, windowMs: number): OperatorSpec<CountSource, LocatedCount> {
+  // A record with its own location needs no sensor lookup (locate's 'when-needed').
+  const prepareNow = (value: CameraCount | TicketingEvent): StepResult<LocatedCount> | undefined => {
+    const record = toCounted(source, value);
+    return record.lat !== null && record.lng !== null ? ok({ record, cell: baseCell(record.lat, record.lng) }) : undefined;
+  };
   return {
     name: 'footfall',
     source,
+    prepareNow,
     prepare: async (value) => {
+      const now = prepareNow(value);
+      if (now !== undefined) return now;
       const record = toCounted(source, value);
       const cell = await locate(record, sensors);
       return cell.kind === 'ok' ? ok({ record, cell: cell.value }) : cell;

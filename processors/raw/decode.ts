@@ -66,6 +66,10 @@ const CHECKS: { [S in RawSource]: (r: RawRecords[S], limits: RecordLimits) => Fi
   ticketing: checkTicketingEvent,
 };
 
+/**
+ * Decodes and checks a raw message; only an unreachable registry is thrown (retriable). Decoding is
+ * synchronous when the codec already holds the message's schema (SchemaCodec.decodeCached).
+ */
 export async function decodeRaw<S extends RawSource>(
   source: S,
   m: InMessage,
@@ -75,13 +79,49 @@ export async function decodeRaw<S extends RawSource>(
   if (m.value === null) return dlq('empty_value', 'message has no value');
   let value: Record<string, unknown>;
   try {
-    value = (await codec.decode(m.value)).value;
+    value = (codec.decodeCached?.(m.value) ?? (await codec.decode(m.value))).value;
   } catch (err) {
-    if (isRetriable(err)) throw err;
-    return dlq(err instanceof PassageError ? err.code : 'undecodable', errorMessage(err));
+    return undecodable(err);
   }
-  if (REQUIRED[source].some(([field, type]) => typeof value[field] !== type)) {
-    return dlq('wrong_schema', `value was written with a schema that is not a ${source} record`);
+  return check(source, m, value, maxFutureMs);
+}
+
+/**
+ * decodeRaw without a promise: the same result when the codec holds the message's schema, else
+ * undefined (call decodeRaw, which may have to ask the registry).
+ */
+export function decodeRawCached<S extends RawSource>(
+  source: S,
+  m: InMessage,
+  codec: SchemaCodec,
+  maxFutureMs: number,
+): StepResult<RawRecords[S]> | undefined {
+  if (m.value === null) return dlq('empty_value', 'message has no value');
+  if (codec.decodeCached === undefined) return undefined;
+  let decoded;
+  try {
+    decoded = codec.decodeCached(m.value);
+  } catch (err) {
+    return undecodable(err);
+  }
+  return decoded === undefined ? undefined : check(source, m, decoded.value, maxFutureMs);
+}
+
+function undecodable(err: unknown): StepResult<never> {
+  if (isRetriable(err)) throw err;
+  return dlq(err instanceof PassageError ? err.code : 'undecodable', errorMessage(err));
+}
+
+function check<S extends RawSource>(
+  source: S,
+  m: InMessage,
+  value: Record<string, unknown>,
+  maxFutureMs: number,
+): StepResult<RawRecords[S]> {
+  const required = REQUIRED[source];
+  for (let i = 0; i < required.length; i++) {
+    const [field, type] = required[i]!;
+    if (typeof value[field] !== type) return dlq('wrong_schema', `value was written with a schema that is not a ${source} record`);
   }
   const r = value as unknown as RawRecords[S];
   // Arrival (the Kafka timestamp) bounds how far in the future an event may lie.

@@ -7,6 +7,9 @@ import { PassageError, errorMessage } from '../errors.js';
 import type { AvroSchema, Decoded, SchemaCodec } from './types.js';
 import { invalidRecordError, unframe } from './wire.js';
 
+/** What the registry client decodes a schema id's messages with (an avsc Type for Avro). */
+type Schema = Awaited<ReturnType<SchemaRegistry['getSchema']>>;
+
 function status(err: unknown): number | null {
   if (typeof err === 'object' && err !== null && 'status' in err) return Number(err.status);
   return null;
@@ -19,6 +22,8 @@ function unavailable(what: string, err: unknown): PassageError {
 export class ConfluentSchemaRegistry implements SchemaCodec {
   private readonly registry: SchemaRegistry;
   private readonly ids = new Map<string, number>();
+  /** Schemas `decode` fetched (ids never change meaning): `decodeCached` decodes with them without a promise. */
+  private readonly decoders = new Map<number, Schema>();
 
   constructor(private readonly url: string) {
     this.registry = new SchemaRegistry({ host: url, retry: { retries: 2 } });
@@ -77,17 +82,35 @@ export class ConfluentSchemaRegistry implements SchemaCodec {
   }
 
   async decode(buf: Buffer): Promise<Decoded> {
+    const hit = this.decodeCached(buf);
+    if (hit !== undefined) return hit;
     const { schemaId } = unframe(buf);
+    let schema: Schema;
     try {
-      await this.registry.getSchema(schemaId);
+      schema = await this.registry.getSchema(schemaId);
     } catch (err) {
       const s = status(err);
       if (s === 404 || s === 422 || s === 400)
         throw new PassageError('unknown_schema', `schema id ${schemaId} is not in the registry`, { cause: err });
       throw unavailable(`fetching schema ${schemaId}`, err);
     }
+    let value: Record<string, unknown>;
     try {
-      return { schemaId, value: (await this.registry.decode(buf)) as Record<string, unknown> };
+      value = (await this.registry.decode(buf)) as Record<string, unknown>;
+    } catch (err) {
+      throw new PassageError('undecodable', `Avro decoding with schema ${schemaId} failed: ${errorMessage(err)}`, { cause: err });
+    }
+    // NOTE: registry.decode reads with exactly this schema (writerSchema.fromBuffer; Passage passes no reader schema).
+    this.decoders.set(schemaId, schema);
+    return { schemaId, value };
+  }
+
+  decodeCached(buf: Buffer): Decoded | undefined {
+    const { schemaId, payload } = unframe(buf);
+    const schema = this.decoders.get(schemaId);
+    if (schema === undefined) return undefined;
+    try {
+      return { schemaId, value: schema.fromBuffer(payload) as Record<string, unknown> };
     } catch (err) {
       throw new PassageError('undecodable', `Avro decoding with schema ${schemaId} failed: ${errorMessage(err)}`, { cause: err });
     }

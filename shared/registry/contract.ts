@@ -60,6 +60,27 @@ export function codecContract(makeCodec: () => SchemaCodec): void {
       expect((await errorOf(codec.decode(unknown))).code).toBe('unknown_schema');
     });
 
+    it('decodes synchronously once it has decoded a schema id, with the same results and errors as decode', async () => {
+      const codec = makeCodec();
+      const subject = `${uid('cached')}-value`;
+      // A schema of its own: an id another test decoded would already be cached.
+      const id = await codec.register(subject, { ...v1, name: uid('Cached') });
+      const buf = await codec.encode(subject, { a: 'first' });
+      expect(codec.decodeCached?.(buf)).toBeUndefined(); // not decoded yet: decode asks the registry
+      expect(await codec.decode(buf)).toEqual({ schemaId: id, value: { a: 'first' } });
+      const next = await codec.encode(subject, { a: 'second' });
+      if (codec.decodeCached !== undefined) expect(codec.decodeCached(next)).toEqual({ schemaId: id, value: { a: 'second' } });
+      expect(await codec.decode(next)).toEqual({ schemaId: id, value: { a: 'second' } });
+      // A string of length 20 with only 2 bytes of it: undecodable, both ways.
+      const truncated = Buffer.concat([buf.subarray(0, 5), Buffer.from([40, 0x61])]);
+      expect((await errorOf(codec.decode(truncated))).code).toBe('undecodable');
+      if (codec.decodeCached !== undefined) {
+        expect((await errorOf(Promise.resolve().then(() => codec.decodeCached!(truncated)))).code).toBe('undecodable');
+        expect((await errorOf(Promise.resolve().then(() => codec.decodeCached!(Buffer.from('{}'))))).code).toBe('bad_magic_byte');
+        expect(codec.decodeCached(Buffer.from([0, 0x7f, 0xff, 0xff, 0xf0, 2, 0x61]))).toBeUndefined();
+      }
+    });
+
     it("registers every Passage topic's schema, twice with the same ids", async () => {
       const codec = makeCodec();
       const topics = new Topics(`${uid()}.`);

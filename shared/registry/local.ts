@@ -6,10 +6,20 @@ import { PassageError } from '../errors.js';
 import type { AvroSchema, Decoded, SchemaCodec } from './types.js';
 import { frame, invalidRecordError, unframe } from './wire.js';
 
+function fromAvro(type: avro.Type, payload: Buffer): Record<string, unknown> {
+  try {
+    return type.fromBuffer(payload) as Record<string, unknown>;
+  } catch (err) {
+    throw new PassageError('undecodable', `Avro decoding failed: ${String(err)}`);
+  }
+}
+
 export class LocalSchemaRegistry implements SchemaCodec {
   private readonly byId = new Map<number, avro.Type>();
   private readonly canonicalToId = new Map<string, number>();
   private readonly subjects = new Map<string, { id: number; type: avro.Type }[]>();
+  /** Types `decode` has used (what `decodeCached` decodes with, like a remote registry's cache). */
+  private readonly decoders = new Map<number, avro.Type>();
 
   register(subject: string, schema: AvroSchema): Promise<number> {
     const type = avro.Type.forSchema(schema as avro.Schema);
@@ -51,14 +61,22 @@ export class LocalSchemaRegistry implements SchemaCodec {
 
   decode(buf: Buffer): Promise<Decoded> {
     try {
+      const hit = this.decodeCached(buf);
+      if (hit !== undefined) return Promise.resolve(hit);
       const { schemaId, payload } = unframe(buf);
       const type = this.byId.get(schemaId);
       if (type === undefined) throw new PassageError('unknown_schema', `schema id ${schemaId} is not registered`);
-      return Promise.resolve({ schemaId, value: type.fromBuffer(payload) as Record<string, unknown> });
+      this.decoders.set(schemaId, type);
+      return Promise.resolve({ schemaId, value: fromAvro(type, payload) });
     } catch (err) {
-      if (err instanceof PassageError) return Promise.reject(err);
-      return Promise.reject(new PassageError('undecodable', `Avro decoding failed: ${String(err)}`));
+      return Promise.reject(err instanceof PassageError ? err : new PassageError('undecodable', `Avro decoding failed: ${String(err)}`));
     }
+  }
+
+  decodeCached(buf: Buffer): Decoded | undefined {
+    const { schemaId, payload } = unframe(buf);
+    const type = this.decoders.get(schemaId);
+    return type === undefined ? undefined : { schemaId, value: fromAvro(type, payload) };
   }
 
   close(): Promise<void> {

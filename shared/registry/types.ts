@@ -16,6 +16,12 @@ export interface SchemaCodec {
   encode(subject: string, value: Record<string, unknown>): Promise<Buffer>;
   /** Decodes a Confluent-framed message; throws PassageError `bad_magic_byte`, `unknown_schema` or `undecodable`. */
   decode(buf: Buffer): Promise<Decoded>;
+  /**
+   * The same as `decode`, synchronously, when this codec has already decoded a message of the same
+   * schema id (its schema is cached: ids never change meaning); undefined when it has not — call
+   * `decode`, which asks the registry. Throws like `decode` (`bad_magic_byte`, `undecodable`).
+   */
+  decodeCached?(buf: Buffer): Decoded | undefined;
   close(): Promise<void>;
 }
 
