@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Bus } from '../shared/bus/types.js';
 import type { SchemaCodec } from '../shared/registry/types.js';
 import type { TelcoEvent, TicketingEvent, WifiSighting } from '../schemas/records.js';
+import { DURATION_CAP_MS } from '../shared/privacy.js';
 import { SensorRegistry } from '../shared/sensors.js';
 import type { Store } from '../shared/store/types.js';
 import { chdbStore, eventually, quietLogger, testConfig } from '../shared/testing/fixtures.js';
@@ -264,7 +265,7 @@ export function keyedContract(makeHarness: () => Promise<Harness>, restarts: num
       const close = (v: { first: number; last: number; cell: string }): void => {
         const k = `${v.cell}|${win(v.first) / 1000}`;
         const e = dwell.get(k) ?? { sessions: 0, ms: 0 };
-        dwell.set(k, { sessions: e.sessions + 1, ms: e.ms + v.last - v.first });
+        dwell.set(k, { sessions: e.sessions + 1, ms: e.ms + Math.min(v.last - v.first, DURATION_CAP_MS) }); // clamped (shared/privacy.ts)
       };
       for (const s of stream) {
         if (s.seenAt > end) continue;

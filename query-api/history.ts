@@ -1,16 +1,18 @@
 // What the history routes (/v1/footfall, /v1/flows) share on the HTTP side: their options, the
-// querystring fields of time, space and breakdown, and checking those fields. Until the privacy
-// release layer lands (issue 5) they answer only the admin key and say `privacy.released: false`.
+// querystring fields of time, space and breakdown, and checking those fields. Every value they
+// answer is a release of the privacy layer (query-api/privacy/release.ts), with `privacy.released: true`.
 
 import { Type } from '@sinclair/typebox';
 import { TELCO_SEGMENTS } from '../schemas/inputs.js';
 import { CAMERA_CLASSES } from '../schemas/records.js';
-import { badRequest } from '../shared/errors.js';
+import { badRequest, PassageError } from '../shared/errors.js';
 import { cellResolution } from '../shared/h3.js';
 import type { AuthHook } from '../shared/http.js';
 import type { Store } from '../shared/store/types.js';
 import { DateTime } from 'luxon';
 import { formatInstant, parseInstant } from '../shared/time.js';
+import type { PrivacyDataset } from '../shared/privacy.js';
+import { Releaser, type PrivacyOptions } from './privacy/release.js';
 import { BUCKETS, type Bucket, type RollupLimits } from './rollup.js';
 
 export interface HistoryRouteOptions {
@@ -19,12 +21,28 @@ export interface HistoryRouteOptions {
   timeZone: string;
   maxResultRows: number;
   queryTimeoutMs: number;
+  /** The noise secret and release settings. Without them the routes release nothing: 503 privacy_not_configured. */
+  privacy?: PrivacyOptions;
 }
 
-export const UNRELEASED = {
-  released: false,
-  note: 'exact aggregates, served to the admin key only until the privacy release layer is in place',
-} as const;
+/** The releaser of `dataset`; a route without privacy options answers 503 rather than anything unreleased. */
+export function releaserFor(opts: HistoryRouteOptions, dataset: PrivacyDataset): Releaser {
+  if (opts.privacy === undefined)
+    throw new PassageError('privacy_not_configured', 'the privacy release layer has no secret and settings; nothing can be released', {
+      status: 503,
+    });
+  return Releaser.of(opts.privacy, dataset);
+}
+
+/** Most lattice units one area total may sum (each is one keyed hash). */
+export const MAX_AREA_UNITS = 1_000_000;
+
+/** `aggregate`: one row per cell (default), or one per bucket for the whole area, summed from the noisy units. */
+export const AGGREGATE_FIELD = Type.Union([Type.Literal('cell'), Type.Literal('area')], {
+  default: 'cell',
+  description:
+    'cell: a row per cell and bucket; area: a row per bucket for all the cells together — the sum of their noisy lattice units, then rounded and thresholded.',
+});
 
 export const MAX_CELLS = 2000;
 

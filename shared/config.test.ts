@@ -45,6 +45,34 @@ describe('loadConfig', () => {
     expect(c.clickhouse?.database).toBe('pm');
   });
 
+  it('reads privacy release settings: defaults, per-dataset overrides, the secret', () => {
+    expect(loadConfig({}).privacy).toEqual({ secret: '', secretFile: '', defaults: { k: 10, epsilon: 1, noise: 'on' }, datasets: {} });
+    const c = loadConfig({
+      PASSAGE_PRIVACY_K: '5',
+      PASSAGE_PRIVACY_EPSILON: '0.5',
+      PASSAGE_PRIVACY_NOISE: 'off',
+      PASSAGE_PRIVACY_DATASETS: '{"flows":{"k":20,"epsilon":0.1,"noise":"on"},"footfall":{}}',
+      PASSAGE_PRIVACY_SECRET: 'x'.repeat(32),
+    });
+    expect(c.privacy).toEqual({
+      secret: 'x'.repeat(32),
+      secretFile: '',
+      defaults: { k: 5, epsilon: 0.5, noise: 'off' },
+      datasets: { flows: { k: 20, epsilon: 0.1, noise: 'on' }, footfall: {} },
+    });
+    const bad: [Record<string, string>, RegExp][] = [
+      [{ PASSAGE_PRIVACY_K: '0' }, /PASSAGE_PRIVACY_K: must be a positive integer/],
+      [{ PASSAGE_PRIVACY_EPSILON: '-1' }, /PASSAGE_PRIVACY_EPSILON: must be a positive number/],
+      [{ PASSAGE_PRIVACY_NOISE: 'maybe' }, /PASSAGE_PRIVACY_NOISE: must be on or off/],
+      [{ PASSAGE_PRIVACY_DATASETS: '{"trips":{}}' }, /has no dataset "trips"/],
+      [{ PASSAGE_PRIVACY_DATASETS: '{"flows":{"k":0.5}}' }, /flows.k must be an integer ≥ 1/],
+      [{ PASSAGE_PRIVACY_DATASETS: '{"flows":{"delta":1}}' }, /flows has no setting "delta"/],
+      [{ PASSAGE_PRIVACY_SECRET: 'short' }, /PASSAGE_PRIVACY_SECRET: must be at least 32 characters/],
+      [{ PASSAGE_PRIVACY_SECRET: 'x'.repeat(32), PASSAGE_PRIVACY_SECRET_FILE: '/run/secret' }, /not both/],
+    ];
+    for (const [env, message] of bad) expect(() => loadConfig(env), JSON.stringify(env)).toThrow(message);
+  });
+
   it('is documented: the README configuration table lists every variable', () => {
     const readme = readFileSync(assetPath('README.md'), 'utf8');
     for (const name of [...Object.keys(SPEC), ...SCRIPT_VARIABLES]) expect(readme, name).toContain(`\`${name}\``);

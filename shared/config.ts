@@ -5,6 +5,7 @@
 import { cleanEnv, str, port, bool, makeValidator, EnvError, EnvMissingError } from 'envalid';
 import { IANAZone } from 'luxon';
 import path from 'node:path';
+import { DEFAULT_RELEASE, PRIVACY_DATASETS, type PrivacyDataset, type ReleaseSettings } from './privacy.js';
 
 const positiveInt = makeValidator<number>((input) => {
   const n = Number(input);
@@ -73,6 +74,47 @@ const jsonObject = makeValidator<Record<string, Record<string, unknown>>>((input
   return v as Record<string, Record<string, unknown>>;
 });
 
+const positiveNumber = makeValidator<number>((input) => {
+  const n = Number(input);
+  if (input.trim() === '' || !Number.isFinite(n) || n <= 0) throw new EnvError(`must be a positive number, got "${input}"`);
+  return n;
+});
+
+const onOff = makeValidator<'on' | 'off'>((input) => {
+  if (input !== 'on' && input !== 'off') throw new EnvError(`must be on or off, got "${input}"`);
+  return input;
+});
+
+/** Per-dataset release settings: {"flows":{"k":5,"epsilon":0.5,"noise":"on"}}, every field optional. */
+const privacyDatasets = makeValidator<Partial<Record<PrivacyDataset, Partial<ReleaseSettings>>>>((input) => {
+  let v: unknown;
+  try {
+    v = JSON.parse(input);
+  } catch {
+    throw new EnvError('must be a JSON object');
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new EnvError('must be a JSON object keyed by dataset');
+  const out: Partial<Record<PrivacyDataset, Partial<ReleaseSettings>>> = {};
+  for (const [dataset, s] of Object.entries(v)) {
+    if (!(PRIVACY_DATASETS as readonly string[]).includes(dataset))
+      throw new EnvError(`has no dataset "${dataset}" (datasets: ${PRIVACY_DATASETS.join(', ')})`);
+    if (typeof s !== 'object' || s === null || Array.isArray(s)) throw new EnvError(`${dataset} must be an object of k, epsilon, noise`);
+    const settings: Partial<ReleaseSettings> = {};
+    for (const [field, x] of Object.entries(s as Record<string, unknown>)) {
+      if (field === 'k' && Number.isInteger(x) && (x as number) >= 1) settings.k = x as number;
+      else if (field === 'epsilon' && typeof x === 'number' && Number.isFinite(x) && x > 0) settings.epsilon = x;
+      else if (field === 'noise' && (x === 'on' || x === 'off')) settings.noise = x;
+      else if (field === 'k' || field === 'epsilon' || field === 'noise')
+        throw new EnvError(
+          `${dataset}.${field} must be ${field === 'k' ? 'an integer ≥ 1' : field === 'epsilon' ? 'a positive number' : 'on or off'}`,
+        );
+      else throw new EnvError(`${dataset} has no setting "${field}" (k, epsilon, noise)`);
+    }
+    out[dataset as PrivacyDataset] = settings;
+  }
+  return out;
+});
+
 const logLevel = makeValidator<string>((input) => {
   const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
   if (!levels.includes(input)) throw new EnvError(`must be one of ${levels.join(', ')}, got "${input}"`);
@@ -102,6 +144,30 @@ export const SPEC = {
   PASSAGE_PSEUDONYM_ROTATION: rotation({
     default: 'daily',
     desc: 'How often the pseudonymisation key changes: hourly, daily or weekly (periods in PASSAGE_TIMEZONE).',
+  }),
+  PASSAGE_PRIVACY_K: positiveInt({
+    default: DEFAULT_RELEASE.k,
+    desc: 'Released values (noisy, rounded) below k are reported as suppressed (null), never as a number; the default for every dataset.',
+  }),
+  PASSAGE_PRIVACY_EPSILON: positiveNumber({
+    default: DEFAULT_RELEASE.epsilon,
+    desc: 'ε per release unit: Laplace noise of scale sensitivity/ε on every released value; the default for every dataset.',
+  }),
+  PASSAGE_PRIVACY_NOISE: onOff({
+    default: DEFAULT_RELEASE.noise,
+    desc: 'on: deterministic Laplace noise on every released value; off only for testing or a trusted deployment (k still applies).',
+  }),
+  PASSAGE_PRIVACY_DATASETS: privacyDatasets({
+    default: {},
+    desc: 'Per-dataset overrides of k, epsilon and noise, e.g. {"flows":{"k":5,"epsilon":0.5}} (datasets: footfall, flows).',
+  }),
+  PASSAGE_PRIVACY_SECRET: str({
+    default: '',
+    desc: 'Secret (at least 32 characters) that seeds the deterministic release noise; the api role requires it in stack mode.',
+  }),
+  PASSAGE_PRIVACY_SECRET_FILE: str({
+    default: '',
+    desc: 'File holding that secret instead. Embedded mode generates one in the data folder (privacy-secret) when neither is set.',
   }),
   PASSAGE_SIMULATE: bool({ default: true, desc: 'Embedded mode only: 1 runs the built-in simulators, 0 turns them off.' }),
   PASSAGE_TIMEZONE: timeZone({ default: 'Europe/Copenhagen', desc: 'Time zone of 1d/1w bucket boundaries and of times in responses.' }),
@@ -190,6 +256,13 @@ export interface Config {
   dataDir: string;
   adminKey: string;
   pseudonym: { secret: string; secretFile: string; rotation: 'hourly' | 'daily' | 'weekly' };
+  /** Release settings: global defaults and per-dataset overrides; the noise secret (or its file). */
+  privacy: {
+    secret: string;
+    secretFile: string;
+    defaults: ReleaseSettings;
+    datasets: Partial<Record<PrivacyDataset, Partial<ReleaseSettings>>>;
+  };
   simulate: boolean;
   timeZone: string;
   logLevel: string;
@@ -258,6 +331,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         reason: 'set either PASSAGE_PSEUDONYM_SECRET or PASSAGE_PSEUDONYM_SECRET_FILE, not both',
       });
     }
+    if (e.PASSAGE_PRIVACY_SECRET !== '' && e.PASSAGE_PRIVACY_SECRET.length < 32) {
+      problems.push({ variable: 'PASSAGE_PRIVACY_SECRET', reason: 'must be at least 32 characters' });
+    }
+    if (e.PASSAGE_PRIVACY_SECRET !== '' && e.PASSAGE_PRIVACY_SECRET_FILE !== '') {
+      problems.push({
+        variable: 'PASSAGE_PRIVACY_SECRET_FILE',
+        reason: 'set either PASSAGE_PRIVACY_SECRET or PASSAGE_PRIVACY_SECRET_FILE, not both',
+      });
+    }
     if (e.PASSAGE_ADMIN_KEY !== '' && e.PASSAGE_ADMIN_KEY.length < 16) {
       problems.push({ variable: 'PASSAGE_ADMIN_KEY', reason: 'must be at least 16 characters' });
     }
@@ -269,6 +351,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dataDir: path.resolve(e.PASSAGE_DATA_DIR),
     adminKey: e.PASSAGE_ADMIN_KEY,
     pseudonym: { secret: e.PASSAGE_PSEUDONYM_SECRET, secretFile: e.PASSAGE_PSEUDONYM_SECRET_FILE, rotation: e.PASSAGE_PSEUDONYM_ROTATION },
+    privacy: {
+      secret: e.PASSAGE_PRIVACY_SECRET,
+      secretFile: e.PASSAGE_PRIVACY_SECRET_FILE,
+      defaults: { k: e.PASSAGE_PRIVACY_K, epsilon: e.PASSAGE_PRIVACY_EPSILON, noise: e.PASSAGE_PRIVACY_NOISE },
+      datasets: e.PASSAGE_PRIVACY_DATASETS,
+    },
     simulate: e.PASSAGE_SIMULATE,
     timeZone: e.PASSAGE_TIMEZONE,
     logLevel: e.PASSAGE_LOG_LEVEL,

@@ -6,7 +6,7 @@ import { runSlice } from './testing/slice.js';
 describe('vertical slice, embedded mode (in-process bus and registry, chDB)', () => {
   let passage: Passage;
   beforeAll(async () => {
-    passage = await embeddedPassage();
+    passage = await embeddedPassage({ PASSAGE_PRIVACY_NOISE: 'off', PASSAGE_PRIVACY_K: '1' });
   });
   afterAll(() => passage.close());
 

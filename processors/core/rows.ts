@@ -1,8 +1,11 @@
 // Output buffers of the device and flow operators: rows for devices_in (one per distinct
 // (source, cell, window, breakdown, device), plus summed sessions/dwell with device '') and for
 // flows_5m (trips and their summed duration per origin, destination, window, breakdown). Rows are
-// returned in insertion order, so the same records always produce the same write.
+// returned in insertion order, so the same records always produce the same write. A visit's dwell
+// and a trip's duration count for at most DURATION_CAP_MS (the sensitivity the privacy release layer
+// assumes for a duration sum).
 
+import { DURATION_CAP_MS } from '../../shared/privacy.js';
 import type { TableRows } from './operator.js';
 
 export class DeviceRows {
@@ -18,8 +21,9 @@ export class DeviceRows {
       this.devices.set(key, { source: this.source, cell, window_start: windowStart / 1000, breakdown, device, sessions: 0, dwell_ms: 0 });
   }
 
-  /** A closed visit of `dwellMs`, attributed to the cell and window of its first sighting. */
-  session(cell: bigint, windowStart: number, dwellMs: number): void {
+  /** A closed visit of `dwellMs` (clamped to DURATION_CAP_MS), attributed to the cell and window of its first sighting. */
+  session(cell: bigint, windowStart: number, dwell: number): void {
+    const dwellMs = Math.min(dwell, DURATION_CAP_MS);
     const key = `${cell}|${windowStart}`;
     const s = this.sessions.get(key);
     if (s === undefined) this.sessions.set(key, { cell, windowStart, sessions: 1, dwellMs });
@@ -60,7 +64,9 @@ export class FlowRows {
 
   constructor(private readonly source: string) {}
 
-  trip(origin: bigint, destination: bigint, windowStart: number, breakdown: string, durationMs: number): void {
+  /** A trip of `duration` (clamped to DURATION_CAP_MS) in the window of its start. */
+  trip(origin: bigint, destination: bigint, windowStart: number, breakdown: string, duration: number): void {
+    const durationMs = Math.min(duration, DURATION_CAP_MS);
     const key = `${origin}|${destination}|${windowStart}|${breakdown}`;
     const f = this.flows.get(key);
     if (f === undefined) this.flows.set(key, { origin, destination, windowStart, breakdown, trips: 1, durationMs });

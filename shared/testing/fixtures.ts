@@ -48,6 +48,7 @@ export async function eventually<T>(fn: () => Promise<T>, done: (v: T) => boolea
 
 export const TEST_ADMIN_KEY = 'test-admin-key-0123456789';
 export const TEST_PSEUDONYM_SECRET = Buffer.from('test-pseudonym-secret-0123456789abcdef');
+export const TEST_PRIVACY_SECRET = Buffer.from('test-privacy-secret-0123456789abcdef');
 
 /** A whole Passage on real Kafka and a real registry (chDB store), its topics under a fresh prefix. */
 export async function kafkaPassage(

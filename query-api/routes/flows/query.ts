@@ -1,6 +1,7 @@
 // The flows history query: origin→destination trips of flows_5m rolled up at both ends to one
 // resolution and to a time bucket (by the 5-minute window of each trip's start), with their mean
-// duration (query-api/rollup.ts does the rolling up).
+// duration (query-api/rollup.ts does the rolling up). Trips and the summed duration are returned
+// as the exact parts the release layer noises one by one (./release.ts).
 
 import type { Store } from '../../../shared/store/types.js';
 import { groupCells, runRollup, type Bucket, type RollupLimits } from '../../rollup.js';
@@ -28,8 +29,16 @@ export interface FlowRow {
   bucketStartMs: number;
   breakdown?: string | null;
   trips: number;
+  /** Summed trip duration (ms). */
+  durationMs: number;
+  /** Exact mean duration: durationMs / trips, in minutes. */
   avgDurationMin: number;
 }
+
+/** The exact parts of a flow unit, as the store sums them (shared with the live releaser). */
+export const FLOW_VALUES = { trips: 'sum(trips)', durationMs: 'sum(duration_ms)' } as const;
+/** A cell pair and bucket is read only when it has trips. */
+export const FLOW_HAVING = 'sum(trips) > 0';
 
 export async function queryFlows(store: Store, q: FlowsQuery, limits: RollupLimits): Promise<FlowRow[]> {
   const rows = await runRollup(
@@ -47,8 +56,8 @@ export async function queryFlows(store: Store, q: FlowsQuery, limits: RollupLimi
       to: q.to,
       breakdown: q.breakdown,
       splitByBreakdown: q.splitByBreakdown,
-      values: { trips: 'sum(trips)', avgDurationMin: 'sum(duration_ms) / sum(trips) / 60000' },
-      having: 'sum(trips) > 0',
+      values: { ...FLOW_VALUES },
+      having: FLOW_HAVING,
     },
     limits,
   );
@@ -58,6 +67,7 @@ export async function queryFlows(store: Store, q: FlowsQuery, limits: RollupLimi
     bucketStartMs: r.bucketStartMs,
     ...('breakdown' in r ? { breakdown: r.breakdown } : {}),
     trips: r.values.trips!,
-    avgDurationMin: r.values.avgDurationMin!,
+    durationMs: r.values.durationMs!,
+    avgDurationMin: r.values.durationMs! / r.values.trips! / 60_000,
   }));
 }

@@ -1,26 +1,28 @@
-// GET /v1/flows: exact origin→destination trips per cell pair and bucket (ticketing tap-in→tap-out
+// GET /v1/flows: released origin→destination trips per cell pair and bucket (ticketing tap-in→tap-out
 // journeys, telco successive cells), both ends rolled up to one resolution, optionally filtered to
-// or split by ticketing mode / telco segment. Until the privacy release layer lands (issue 5) it
-// answers only the admin key and says `privacy.released: false`.
+// or split by ticketing mode / telco segment. Every value is a release (./release.ts,
+// query-api/privacy/); `aggregate=area` (with a destination list) gives one row per bucket for all
+// the cell pairs together, summed from the noisy units.
 
 import { Type } from '@sinclair/typebox';
 import type { App } from '../../../shared/http.js';
 import { formatInstant } from '../../../shared/time.js';
 import {
+  AGGREGATE_FIELD,
   BREAKDOWN_FIELDS,
   breakdownOf,
   cellList,
   echoTimes,
-  limitsOf,
   outputResolution,
   parseCells,
+  releaserFor,
   TIME_FIELDS,
   timeRange,
-  UNRELEASED,
   type HistoryRouteOptions,
 } from '../../history.js';
 import type { Bucket } from '../../rollup.js';
-import { FLOW_SOURCES, queryFlows } from './query.js';
+import { FLOW_SOURCES } from './query.js';
+import { releaseFlows } from './release.js';
 
 export type FlowsRouteOptions = HistoryRouteOptions;
 
@@ -38,6 +40,7 @@ const Querystring = Type.Object(
     mode,
     segment,
     breakdown,
+    aggregate: AGGREGATE_FIELD,
     format: Type.Literal('json', { default: 'json' }),
   },
   { additionalProperties: false },
@@ -58,25 +61,29 @@ export function flowsRoute(app: App, opts: FlowsRouteOptions): void {
       resolution: outputResolution(q.resolution, [...origin, ...(destination ?? [])]),
       source: q.source,
     };
-    const rows = await queryFlows(opts.store, { ...query, breakdown: bd.filter, splitByBreakdown: bd.split }, limitsOf(opts));
+    const rel = releaserFor(opts, 'flows');
+    const area = q.aggregate === 'area';
+    const released = await releaseFlows(opts, rel, { ...query, breakdown: bd.filter, splitByBreakdown: bd.split }, area);
     const param = bd.param!; // every flow source has a breakdown
     return {
       query: {
         ...query,
         ...(bd.filter !== null ? { [param]: bd.filter } : {}),
         breakdown: bd.split,
+        aggregate: q.aggregate,
         ...echoTimes(range, opts.timeZone),
       },
-      privacy: UNRELEASED,
-      data: rows.map((r) => ({
-        originCell: r.originCell,
-        destinationCell: r.destinationCell,
+      privacy: rel.describe('flows'),
+      data: released.map((r) => ({
+        ...(area
+          ? { originCells: r.originCells, destinationCells: r.destinationCells }
+          : { originCell: r.originCell, destinationCell: r.destinationCell }),
         bucketStart: formatInstant(r.bucketStartMs, opts.timeZone),
         source: q.source,
         ...('breakdown' in r ? { [param]: r.breakdown } : {}),
         trips: r.trips,
         avgDurationMin: r.avgDurationMin,
-        suppressed: false,
+        suppressed: r.suppressed,
       })),
     };
   });

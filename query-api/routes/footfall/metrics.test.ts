@@ -101,13 +101,17 @@ describe('GET /v1/footfall: every metric, breakdowns', () => {
   const data = async (qs: string): Promise<Out[]> => {
     const r = await get(qs);
     expect(r.statusCode, r.body).toBe(200);
-    return r
-      .json<{ data: (Out & { bucketStart: string })[] }>()
-      .data.map(({ cell, bucketStart, breakdown, value }) => ({
+    const rows = r.json<{ data: (Omit<Out, 'value'> & { bucketStart: string; value: number | null; suppressed: boolean })[] }>().data;
+    // Exact release settings (noise off, k = 1): every unit with data is released as its exact value;
+    // the units of the grid without any are suppressed — null, never 0.
+    expect(rows.filter((x) => x.suppressed).every((x) => x.value === null)).toBe(true);
+    return rows
+      .filter((x) => !x.suppressed)
+      .map(({ cell, bucketStart, breakdown, value }) => ({
         cell,
         bucketMs: Date.parse(bucketStart),
         ...(breakdown !== undefined ? { breakdown } : {}),
-        value,
+        value: value!,
       }))
       .sort(byKey);
   };
@@ -174,7 +178,7 @@ describe('GET /v1/footfall: every metric, breakdowns', () => {
     });
   });
 
-  it('averages Wi-Fi dwell over sessions and has no row where no session started', async () => {
+  it('averages Wi-Fi dwell over sessions and suppresses a cell and bucket where no session started', async () => {
     const dwell = (g: typeof sessions) => {
       const n = g.reduce((a, x) => a + x.sessions, 0);
       return n === 0 ? null : g.reduce((a, x) => a + x.dwellMs, 0) / n / MIN;
@@ -191,8 +195,10 @@ describe('GET /v1/footfall: every metric, breakdowns', () => {
     expect(hourly).toEqual([{ cell: P9, bucketMs: T, value: 12 }]); // (10 + 20 + 6) / 3; none in the second hour
     const base = await data(`cells=${cellA},${cellB},${cellC}&${twoHours}&bucket=5m&source=wifi&metric=dwell_avg_min`);
     expect(base).toEqual(expected(sessions, 10, 5 * MIN, dwell));
-    // Devices were seen at cellA in the second hour, but no session started there: no dwell row.
+    // Devices were seen at cellA in the second hour, but no session started there: 0 sessions, suppressed.
     expect(base.some((r) => r.bucketMs >= T + HOUR)).toBe(false);
+    const second = await get(`cells=${cellA}&from=${T + 65 * MIN}&to=${T + 70 * MIN}&bucket=5m&source=wifi&metric=dwell_avg_min`);
+    expect(second.json<{ data: unknown[] }>().data).toMatchObject([{ cell: cellA, value: null, suppressed: true }]);
   });
 
   it('serves telco presence over all segments, one segment, or split by segment', async () => {
@@ -240,7 +246,10 @@ describe('GET /v1/footfall: every metric, breakdowns', () => {
     const r = await get(`${q}&class=pedestrian&breakdown=true`);
     expect(r.json<{ query: unknown; data: unknown[] }>()).toMatchObject({
       query: { class: 'pedestrian', breakdown: true },
-      data: [{ cell: P9, source: 'camera', metric: 'footfall', breakdown: 'pedestrian', value: 23, suppressed: false }],
+      data: [
+        { cell: P9, source: 'camera', metric: 'footfall', breakdown: 'pedestrian', value: 23, suppressed: false },
+        { cell: P9, source: 'camera', metric: 'footfall', breakdown: 'pedestrian', value: null, suppressed: true }, // the second hour
+      ],
     });
     const ticketing = counts.filter((x) => x.source === 'ticketing');
     const entries = (g: typeof counts) => g.reduce((a, x) => a + x.entries, 0);

@@ -3,25 +3,28 @@
 // unique devices (wifi unique_visitors, telco presence) merge the uniqCombined64 states of
 // devices_5m over the bucket's windows and child cells — a device seen in several windows or cells
 // of one bucket counts once — and Wi-Fi dwell is the mean over the sessions that started in the
-// bucket and cell.
+// bucket and cell. Each metric is read as the exact parts the release layer noises one by one
+// (query-api/routes/footfall/release.ts): one count, or a mean's sum and count.
 
 import { badRequest } from '../../../shared/errors.js';
 import type { Store } from '../../../shared/store/types.js';
 import { groupCells, runRollup, type Bucket, type RollupLimits, type RollupTable } from '../../rollup.js';
 
-interface MetricSql {
-  value: string;
-  /** A group is returned only when this holds. */
-  having?: string;
-}
+/**
+ * A metric as the store gives it: a count (`value`), or a mean — `sum` / `count` / `divisor` (a unit
+ * change) — whose parts are returned separately, each named as the lattice metric it is released as.
+ */
+export type MetricSql =
+  | { kind: 'count'; value: string; having?: string }
+  | { kind: 'mean'; sum: { metric: string; sql: string }; count: { metric: string; sql: string }; divisor: number; having?: string };
 
 const COUNTS = {
-  footfall: { value: 'sum(entries) + sum(exits)' },
-  entries: { value: 'sum(entries)' },
-  exits: { value: 'sum(exits)' },
+  footfall: { kind: 'count', value: 'sum(entries) + sum(exits)' },
+  entries: { kind: 'count', value: 'sum(entries)' },
+  exits: { kind: 'count', value: 'sum(exits)' },
 } satisfies Record<string, MetricSql>;
 
-const UNIQUE_DEVICES: MetricSql = { value: 'uniqCombined64Merge(devices)' };
+const UNIQUE_DEVICES: MetricSql = { kind: 'count', value: 'uniqCombined64Merge(devices)' };
 
 /** The metrics of each source; the first is the default. */
 export const SOURCE_METRICS = {
@@ -31,8 +34,15 @@ export const SOURCE_METRICS = {
     table: 'devices_5m',
     metrics: {
       unique_visitors: UNIQUE_DEVICES,
-      // NOTE: a bucket without sessions has no mean dwell: no row, rather than 0 or null.
-      dwell_avg_min: { value: 'sum(dwell_ms) / sum(sessions) / 60000', having: 'sum(sessions) > 0' },
+      // NOTE: the store has no row for a bucket without sessions; the release layer releases it as
+      // a unit of 0 sessions (suppressed), like any unit without data.
+      dwell_avg_min: {
+        kind: 'mean',
+        sum: { metric: 'dwell_ms', sql: 'sum(dwell_ms)' },
+        count: { metric: 'sessions', sql: 'sum(sessions)' },
+        divisor: 60_000,
+        having: 'sum(sessions) > 0',
+      },
     },
   },
   telco: { table: 'devices_5m', metrics: { presence: UNIQUE_DEVICES } },
@@ -41,6 +51,11 @@ export const SOURCE_METRICS = {
 export type Source = keyof typeof SOURCE_METRICS;
 export const SOURCES = Object.keys(SOURCE_METRICS) as Source[];
 export const METRICS = [...new Set(Object.values(SOURCE_METRICS).flatMap((s) => Object.keys(s.metrics)))];
+
+/** How `metric` of `source` is read: a count, or a mean of a sum over a count. */
+export function metricSql(source: Source, metric: string): MetricSql {
+  return (SOURCE_METRICS[source].metrics as Record<string, MetricSql>)[metric]!;
+}
 
 /** The metric asked for, checked against the source (default: the source's first). */
 export function metricOf(source: Source, metric: string | undefined): string {
@@ -70,12 +85,15 @@ export interface FootfallRow {
   cell: string;
   bucketStartMs: number;
   breakdown?: string | null;
+  /** The exact value: the count, or the mean sum / count / divisor. */
   value: number;
+  /** The exact parts: `value` of a count; `sum` and `count` of a mean. */
+  parts: { value: number } | { sum: number; count: number };
 }
 
 export async function queryFootfall(store: Store, q: FootfallQuery, limits: RollupLimits): Promise<FootfallRow[]> {
-  const { table, metrics } = SOURCE_METRICS[q.source];
-  const m = (metrics as Record<string, MetricSql>)[metricOf(q.source, q.metric)]!;
+  const { table } = SOURCE_METRICS[q.source];
+  const m = metricSql(q.source, metricOf(q.source, q.metric));
   const rows = await runRollup(
     store,
     {
@@ -88,7 +106,7 @@ export async function queryFootfall(store: Store, q: FootfallQuery, limits: Roll
       to: q.to,
       breakdown: q.breakdown,
       splitByBreakdown: q.splitByBreakdown,
-      values: { value: m.value },
+      values: m.kind === 'count' ? { value: m.value } : { sum: m.sum.sql, count: m.count.sql },
       ...(m.having === undefined ? {} : { having: m.having }),
     },
     limits,
@@ -97,6 +115,8 @@ export async function queryFootfall(store: Store, q: FootfallQuery, limits: Roll
     cell: r.cells[0]!,
     bucketStartMs: r.bucketStartMs,
     ...('breakdown' in r ? { breakdown: r.breakdown } : {}),
-    value: r.values.value!,
+    ...(m.kind === 'count'
+      ? { value: r.values.value!, parts: { value: r.values.value! } }
+      : { value: r.values.sum! / r.values.count! / m.divisor, parts: { sum: r.values.sum!, count: r.values.count! } }),
   }));
 }

@@ -13,14 +13,29 @@ const cellB = gridDisk(cellA, 1).find((c) => c !== cellA && cellToParent(c, 8) =
 const [bLat, bLng] = cellToLatLng(cellB);
 const B = { lat: bLat, lng: bLng };
 
+interface Row {
+  cell: string;
+  bucketStart: string;
+  value: number | null;
+  suppressed: boolean;
+  source: string;
+}
+
 describe('GET /v1/footfall', () => {
   let p: Passage;
   const get = (qs: string, headers: Record<string, string> = auth) => p.app.inject({ method: 'GET', url: `/v1/footfall?${qs}`, headers });
+  /** The released rows (exact here: noise off, k = 1); the others are units without data, suppressed as null. */
+  const released = (r: { json<T>(): T }): Row[] => {
+    const rows = r.json<{ data: Row[] }>().data;
+    expect(rows.filter((x) => x.suppressed).every((x) => x.value === null)).toBe(true);
+    return rows.filter((x) => !x.suppressed);
+  };
 
   beforeAll(async () => {
     expect(cellB).not.toBe(cellA);
     expect(cellToParent(cellB, 8)).toBe(parent8);
-    p = await embeddedPassage({ PASSAGE_MAX_RESULT_ROWS: '5' });
+    // Exact release settings, so values can be checked; the release layer itself: query-api/privacy/.
+    p = await embeddedPassage({ PASSAGE_MAX_RESULT_ROWS: '30', PASSAGE_PRIVACY_NOISE: 'off', PASSAGE_PRIVACY_K: '1' });
     const records = [
       { sensorId: 'a', ...A, start: T, end: T + 300_000, in: 10, out: 5 },
       { sensorId: 'a', ...A, start: T + 300_000, end: T + 600_000, in: 1, out: 2 },
@@ -30,7 +45,7 @@ describe('GET /v1/footfall', () => {
     expect(res.statusCode).toBe(202);
     await eventually(
       () => get(`cells=${cellA},${cellB}&from=${T}&to=${T + 3_600_000}&bucket=1h`),
-      (r) => r.json<{ data: unknown[] }>().data.length === 2,
+      (r) => r.statusCode === 200 && released(r).length === 2,
     );
   });
   afterAll(() => p?.close());
@@ -39,7 +54,7 @@ describe('GET /v1/footfall', () => {
     const r = await get(`cells=${cellA}&from=2026-11-20T08:00:00%2B01:00&to=2026-11-20T09:00:00%2B01:00&bucket=5m`);
     expect(r.statusCode).toBe(200);
     const body = r.json<{ query: Record<string, unknown>; privacy: unknown; data: unknown[] }>();
-    expect(body.privacy).toMatchObject({ released: false });
+    expect(body.privacy).toEqual({ released: true, dataset: 'footfall', k: 1, epsilon: 1, noise: 'off' });
     expect(body.query).toMatchObject({
       cells: [cellA],
       bucket: '5m',
@@ -48,7 +63,8 @@ describe('GET /v1/footfall', () => {
       metric: 'footfall',
       from: '2026-11-20T08:00:00+01:00',
     });
-    expect(body.data).toEqual([
+    expect(body.data).toHaveLength(12); // every 5-minute bucket of the hour, with data or not
+    expect(released(r)).toEqual([
       {
         cell: cellA,
         bucketStart: '2026-11-20T08:00:00+01:00',
@@ -73,7 +89,7 @@ describe('GET /v1/footfall', () => {
       },
     ]);
     const entries = await get(`cells=${cellA}&from=${T}&to=${T + 3_600_000}&bucket=15m&metric=entries`);
-    expect(entries.json<{ data: { value: number }[] }>().data.map((d) => d.value)).toEqual([11]);
+    expect(entries.json<{ data: { value: number | null }[] }>().data.map((d) => d.value)).toEqual([11, null, null, null]);
     const exits = await get(`cells=${cellA}&from=${T}&to=${T + 3_600_000}&bucket=1h&metric=exits`);
     expect(exits.json<{ data: { value: number }[] }>().data.map((d) => d.value)).toEqual([7]);
   });
@@ -94,13 +110,21 @@ describe('GET /v1/footfall', () => {
         incidents: [],
       },
     ]);
-    // Finer output inside a coarse cell: one row per res-9 child that has data, summing to the parent.
+    // Finer output inside a coarse cell: one row per res-9 child, those with data summing to the parent.
     const r9 = await get(`cells=${parent8}&from=${day}&to=${day + 86_400_000}&bucket=1d&resolution=9`);
-    const rows = r9.json<{ data: { cell: string; value: number }[] }>().data;
+    expect(r9.json<{ data: Row[] }>().data).toHaveLength(7);
+    const rows = released(r9);
     expect(rows.every((x) => cellToParent(x.cell, 8) === parent8)).toBe(true);
-    expect(rows.reduce((a, x) => a + x.value, 0)).toBe(25);
-    // A bucket that starts before `from` is not returned.
-    expect((await get(`cells=${parent8}&from=${T}&to=${T + 86_400_000}&bucket=1d`)).json<{ data: unknown[] }>().data).toEqual([]);
+    expect(rows.reduce((a, x) => a + x.value!, 0)).toBe(25);
+    // The whole area in one row per bucket.
+    const area = await get(`cells=${parent8}&from=${day}&to=${day + 86_400_000}&bucket=1d&resolution=9&aggregate=area`);
+    expect(area.json<{ data: unknown[] }>().data).toEqual([
+      { cells: 7, bucketStart: '2026-11-20T00:00:00+01:00', source: 'camera', metric: 'footfall', value: 25, suppressed: false },
+    ]);
+    // A bucket that starts before `from` is not returned; the next day's (no data) is, suppressed.
+    expect((await get(`cells=${parent8}&from=${T}&to=${T + 86_400_000}&bucket=1d`)).json<{ data: unknown[] }>().data).toMatchObject([
+      { bucketStart: '2026-11-21T00:00:00+01:00', value: null, suppressed: true },
+    ]);
   });
 
   it('rejects bad queries with the field and the reason', async () => {
@@ -128,26 +152,11 @@ describe('GET /v1/footfall', () => {
   });
 
   it('refuses results larger than the limit instead of truncating them', async () => {
+    // Rows are cells × buckets, with data or not: known before anything is read.
     const r = await get(`cells=${cellA},${cellB}&from=${T}&to=${T + 3_600_000}&bucket=5m&resolution=10`);
-    expect(r.statusCode).toBe(200); // 3 rows ≤ 5
-    const big = await p.app.inject({
-      method: 'POST',
-      url: '/v1/ingest/camera',
-      headers: auth,
-      payload: Array.from({ length: 8 }, (_, i) => ({
-        sensorId: 'a',
-        ...A,
-        start: T + i * 300_000,
-        end: T + (i + 1) * 300_000,
-        in: 1,
-        out: 0,
-      })),
-    });
-    expect(big.statusCode).toBe(202);
-    const tooMany = await eventually(
-      () => get(`cells=${cellA}&from=${T}&to=${T + 3_600_000}&bucket=5m`),
-      (x) => x.statusCode === 400,
-    );
+    expect(r.statusCode).toBe(200); // 24 rows ≤ 30
+    const tooMany = await get(`cells=${cellA},${cellB}&from=${T}&to=${T + 2 * 3_600_000}&bucket=5m&resolution=10`);
+    expect(tooMany.statusCode).toBe(400);
     expect(tooMany.json()).toMatchObject({ code: 'result_too_large' });
   });
 
@@ -166,14 +175,14 @@ describe('GET /v1/footfall', () => {
       ],
     });
     expect(res.json()).toEqual({ accepted: 5, rejected: [] });
-    const hourly = (metric: string) =>
+    const hourly = (metric: string, value: number) =>
       eventually(
         () => get(`cells=${cellA}&from=${T}&to=${T + 3_600_000}&bucket=1h&source=ticketing&metric=${metric}`),
-        (r) => r.json<{ data: unknown[] }>().data.length === 1,
+        (r) => r.json<{ data: Row[] }>().data[0]?.value === value,
       );
-    expect((await hourly('entries')).json<{ data: { value: number }[] }>().data[0]!.value).toBe(122);
-    expect((await hourly('exits')).json<{ data: { value: number }[] }>().data[0]!.value).toBe(91);
-    expect((await hourly('footfall')).json<{ data: { value: number; source: string }[] }>().data[0]).toMatchObject({
+    expect((await hourly('entries', 122)).json<{ data: Row[] }>().data[0]!.value).toBe(122);
+    expect((await hourly('exits', 91)).json<{ data: Row[] }>().data[0]!.value).toBe(91);
+    expect((await hourly('footfall', 213)).json<{ data: Row[] }>().data[0]).toMatchObject({
       value: 213,
       source: 'ticketing',
     });

@@ -1,30 +1,32 @@
-// GET /v1/footfall: exact history per cell and bucket of every source's metrics — camera and
+// GET /v1/footfall: released history per cell and bucket of every source's metrics — camera and
 // ticketing footfall/entries/exits, Wi-Fi unique_visitors and dwell_avg_min, telco presence —
 // optionally filtered to or split by the source's breakdown (camera class, ticketing mode, telco
 // segment), each row with the weather, events and incidents of its cell and bucket (query-api/enrich.ts).
-// Until the privacy release layer lands (issue 5) it answers only the admin key and says
-// `privacy.released: false`.
+// Every value is a release (./release.ts, query-api/privacy/): one row per lattice unit the request
+// covers, with data or not, noisy and suppressed below k; `aggregate=area` gives one row per bucket
+// for all the cells together, summed from the noisy units.
 
 import { Type } from '@sinclair/typebox';
 import type { App } from '../../../shared/http.js';
 import { formatInstant } from '../../../shared/time.js';
 import { enrichRows } from '../../enrich.js';
 import {
+  AGGREGATE_FIELD,
   BREAKDOWN_FIELDS,
   bucketEnd,
   breakdownOf,
   cellList,
   echoTimes,
-  limitsOf,
   outputResolution,
   parseCells,
+  releaserFor,
   TIME_FIELDS,
   timeRange,
-  UNRELEASED,
   type HistoryRouteOptions,
 } from '../../history.js';
 import type { Bucket } from '../../rollup.js';
-import { METRICS, metricOf, queryFootfall, SOURCES } from './query.js';
+import { METRICS, metricOf, SOURCES } from './query.js';
+import { releaseFootfall } from './release.js';
 
 export type FootfallRouteOptions = HistoryRouteOptions;
 
@@ -46,9 +48,11 @@ const Querystring = Type.Object(
       ),
     ),
     ...BREAKDOWN_FIELDS,
+    aggregate: AGGREGATE_FIELD,
     enrich: Type.Boolean({
       default: true,
-      description: 'Attach the weather, events and incidents of each row’s cell and bucket (false: leave them out, faster).',
+      description:
+        'Attach the weather, events and incidents of each row’s cell and bucket (false: leave them out, faster; area rows have none).',
     }),
     format: Type.Literal('json', { default: 'json' }),
   },
@@ -70,34 +74,38 @@ export function footfallRoute(app: App, opts: FootfallRouteOptions): void {
       source: q.source,
       metric,
     };
-    const rows = await queryFootfall(opts.store, { ...query, breakdown: bd.filter, splitByBreakdown: bd.split }, limitsOf(opts));
-    const context = q.enrich
-      ? await enrichRows(
-          opts.store,
-          rows.map((r) => ({
-            cell: r.cell,
-            bucketStartMs: r.bucketStartMs,
-            bucketEndMs: bucketEnd(r.bucketStartMs, query.bucket, opts.timeZone),
-          })),
-          { timeZone: opts.timeZone, timeoutMs: opts.queryTimeoutMs },
-        )
-      : null;
+    const rel = releaserFor(opts, 'footfall');
+    const area = q.aggregate === 'area';
+    const released = await releaseFootfall(opts, rel, { ...query, breakdown: bd.filter, splitByBreakdown: bd.split }, area);
+    const context =
+      q.enrich && !area
+        ? await enrichRows(
+            opts.store,
+            released.map((r) => ({
+              cell: r.cell!,
+              bucketStartMs: r.bucketStartMs,
+              bucketEndMs: bucketEnd(r.bucketStartMs, query.bucket, opts.timeZone),
+            })),
+            { timeZone: opts.timeZone, timeoutMs: opts.queryTimeoutMs },
+          )
+        : null;
     return {
       query: {
         ...query,
         ...(bd.param !== null && bd.filter !== null ? { [bd.param]: bd.filter } : {}),
         breakdown: bd.split,
+        aggregate: q.aggregate,
         ...echoTimes(range, opts.timeZone),
       },
-      privacy: UNRELEASED,
-      data: rows.map((r, i) => ({
-        cell: r.cell,
+      privacy: rel.describe('footfall'),
+      data: released.map((r, i) => ({
+        ...(area ? { cells: r.cells } : { cell: r.cell }),
         bucketStart: formatInstant(r.bucketStartMs, opts.timeZone),
         source: q.source,
         metric,
         ...('breakdown' in r ? { breakdown: r.breakdown } : {}),
         value: r.value,
-        suppressed: false,
+        suppressed: r.suppressed,
         ...(context === null ? {} : context[i]),
       })),
     };
