@@ -231,6 +231,14 @@ export const SPEC = {
     default: 100_000,
     desc: 'Most rows one history response may hold; larger results get 400 result_too_large.',
   }),
+  PASSAGE_ZONES_FILE: str({
+    default: '',
+    desc: 'A GeoJSON FeatureCollection of extra named zones (properties id, name, kind; Polygon or MultiPolygon), added to the shipped Copenhagen zones; an id already shipped is replaced.',
+  }),
+  PASSAGE_CATALOG_FILE: str({
+    default: '',
+    desc: 'A JSON file of catalog metadata (title, publisher, licence, terms, price, per-dataset overrides) merged over the shipped defaults (query-api/catalog/defaults.json).',
+  }),
   PASSAGE_MAX_FUTURE_MS: positiveInt({
     default: 15 * 60 * 1000,
     desc: 'Records whose end is further than this in the future are rejected (ms).',
@@ -289,6 +297,9 @@ export interface Config {
     merakiValidator: string;
   };
   query: { timeoutMs: number; maxResultRows: number };
+  /** Extra zones (GeoJSON FeatureCollection) and catalog metadata (JSON) files; null: the shipped ones only. */
+  zonesFile: string | null;
+  catalogFile: string | null;
 }
 
 export class ConfigError extends Error {
@@ -394,5 +405,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       merakiValidator: e.PASSAGE_MERAKI_VALIDATOR,
     },
     query: { timeoutMs: e.PASSAGE_QUERY_TIMEOUT_MS, maxResultRows: e.PASSAGE_MAX_RESULT_ROWS },
+    zonesFile: e.PASSAGE_ZONES_FILE === '' ? null : path.resolve(e.PASSAGE_ZONES_FILE),
+    catalogFile: e.PASSAGE_CATALOG_FILE === '' ? null : path.resolve(e.PASSAGE_CATALOG_FILE),
   });
 }
