@@ -34,8 +34,8 @@ export function releaserFor(opts: HistoryRouteOptions, dataset: PrivacyDataset):
   return Releaser.of(opts.privacy, dataset);
 }
 
-/** Most lattice units one area total may sum (each is one keyed hash). */
-export const MAX_AREA_UNITS = 1_000_000;
+/** Most lattice units one area total may sum: each is one keyed hash (a few µs), so about a second of CPU at most. */
+export const MAX_AREA_UNITS = 200_000;
 
 /** `aggregate`: one row per cell (default), or one per bucket for the whole area, summed from the noisy units. */
 export const AGGREGATE_FIELD = Type.Union([Type.Literal('cell'), Type.Literal('area')], {
