@@ -8,6 +8,7 @@ import { CAMERA_CLASSES } from '../schemas/records.js';
 import { badRequest, PassageError } from '../shared/errors.js';
 import { cellResolution } from '../shared/h3.js';
 import type { AuthHook } from '../shared/http.js';
+import type { GrantSource } from './access/guard.js';
 import type { Store } from '../shared/store/types.js';
 import { DateTime } from 'luxon';
 import { formatInstant, parseInstant } from '../shared/time.js';
@@ -18,6 +19,8 @@ import { BUCKETS, type Bucket, type RollupLimits } from './rollup.js';
 export interface HistoryRouteOptions {
   store: Store;
   auth: AuthHook;
+  /** Grants of non-admin keys (query-api/access); without it only admin keys pass the grant check. */
+  grants?: GrantSource;
   timeZone: string;
   maxResultRows: number;
   queryTimeoutMs: number;

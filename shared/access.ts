@@ -1,7 +1,8 @@
 // API keys and who may do what. The admin key comes from configuration; vendor, subscriber and
 // further admin keys are created through the admin API and stored hashed (SHA-256) in `api_keys`.
 // A vendor key may be limited to some sources and acts for its owner: it registers and feeds only
-// the owner's sensors.
+// the owner's sensors. A key belongs to a tenant, whose grants say which data it may read
+// (query-api/access).
 
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -18,6 +19,8 @@ export interface Principal {
   role: Role;
   /** Whom the key acts for; sensors registered with it belong to this owner. */
   owner: string;
+  /** The tenant the key belongs to ('' for none: the configured admin key, keys made before tenants). */
+  tenantId: string;
   /** Sources a vendor key may send; empty: all. */
   sources: RawSource[];
 }
@@ -42,9 +45,23 @@ interface KeyRow {
   key_hash: string;
   role: Role;
   owner: string;
+  tenant_id: string;
   sources: RawSource[];
   created_at: string;
   revoked_at: string | null;
+  version: number | string;
+}
+
+function keyInfo(r: KeyRow): ApiKeyInfo {
+  return {
+    keyId: r.key_id,
+    role: r.role,
+    owner: r.owner,
+    tenantId: r.tenant_id,
+    sources: r.sources,
+    createdAt: new Date(`${r.created_at}Z`).toISOString(),
+    revokedAt: r.revoked_at === null ? null : new Date(`${r.revoked_at}Z`).toISOString(),
+  };
 }
 
 export class KeyStore {
@@ -60,26 +77,56 @@ export class KeyStore {
     this.adminHash = Buffer.from(sha256(adminKey), 'hex');
   }
 
-  async create(role: Role, owner: string, sources: RawSource[]): Promise<{ key: string; info: ApiKeyInfo }> {
+  async create(role: Role, owner: string, sources: RawSource[], tenantId = ''): Promise<{ key: string; info: ApiKeyInfo }> {
     const keyId = randomBytes(8).toString('hex');
     const key = `pk_${role}_${randomBytes(24).toString('base64url')}`;
     const now = Date.now();
     await this.store.insert('api_keys', [
-      { key_id: keyId, key_hash: sha256(key), role, owner, sources, created_at: clickhouseTime(now), revoked_at: null, version: now },
+      {
+        key_id: keyId,
+        key_hash: sha256(key),
+        role,
+        owner,
+        tenant_id: tenantId,
+        sources,
+        created_at: clickhouseTime(now),
+        revoked_at: null,
+        version: now,
+      },
     ]);
-    return { key, info: { keyId, role, owner, sources, createdAt: new Date(now).toISOString(), revokedAt: null } };
+    return { key, info: { keyId, role, owner, tenantId, sources, createdAt: new Date(now).toISOString(), revokedAt: null } };
   }
 
-  async list(): Promise<ApiKeyInfo[]> {
-    const rows = await this.store.query<KeyRow>('SELECT * FROM {db:Identifier}.api_keys FINAL ORDER BY created_at, key_id');
-    return rows.map((r) => ({
-      keyId: r.key_id,
-      role: r.role,
-      owner: r.owner,
-      sources: r.sources,
-      createdAt: new Date(`${r.created_at}Z`).toISOString(),
-      revokedAt: r.revoked_at === null ? null : new Date(`${r.revoked_at}Z`).toISOString(),
-    }));
+  /** Every key (revoked ones too), or those of one tenant. */
+  async list(filter: { tenantId?: string } = {}): Promise<ApiKeyInfo[]> {
+    const rows = await this.store.query<KeyRow>(
+      `SELECT * FROM {db:Identifier}.api_keys FINAL
+       WHERE {all:Bool} OR tenant_id = {tenant:String}
+       ORDER BY created_at, key_id`,
+      { all: filter.tenantId === undefined, tenant: filter.tenantId ?? '' },
+    );
+    return rows.map(keyInfo);
+  }
+
+  async get(keyId: string): Promise<ApiKeyInfo | null> {
+    const [row] = await this.store.query<KeyRow>('SELECT * FROM {db:Identifier}.api_keys FINAL WHERE key_id = {id:String}', { id: keyId });
+    return row === undefined ? null : keyInfo(row);
+  }
+
+  /** Revokes every key of a tenant that is not revoked yet; returns how many. */
+  async revokeTenant(tenantId: string): Promise<number> {
+    const rows = await this.store.query<KeyRow>(
+      'SELECT * FROM {db:Identifier}.api_keys FINAL WHERE tenant_id = {tenant:String} AND revoked_at IS NULL',
+      { tenant: tenantId },
+    );
+    const now = Date.now();
+    if (rows.length > 0)
+      await this.store.insert(
+        'api_keys',
+        rows.map((r) => ({ ...r, revoked_at: clickhouseTime(now), version: Math.max(now, Number(r.version) + 1) })),
+      );
+    this.cache.clear();
+    return rows.length;
   }
 
   /** Revokes a key; false when there is no such key. */
@@ -95,14 +142,16 @@ export class KeyStore {
   /** Who `key` is, or null for an unknown or revoked key. */
   async principal(key: string): Promise<Principal | null> {
     const hash = sha256(key);
-    if (timingSafeEqual(Buffer.from(hash, 'hex'), this.adminHash)) return { keyId: 'admin', role: 'admin', owner: 'admin', sources: [] };
+    if (timingSafeEqual(Buffer.from(hash, 'hex'), this.adminHash))
+      return { keyId: 'admin', role: 'admin', owner: 'admin', tenantId: '', sources: [] };
     const hit = this.cache.get(hash);
     if (hit !== undefined && hit.until > Date.now()) return hit.principal;
     const [row] = await this.store.query<KeyRow>(
       'SELECT * FROM {db:Identifier}.api_keys FINAL WHERE key_hash = {hash:String} AND revoked_at IS NULL',
       { hash },
     );
-    const principal = row === undefined ? null : { keyId: row.key_id, role: row.role, owner: row.owner, sources: row.sources };
+    const principal =
+      row === undefined ? null : { keyId: row.key_id, role: row.role, owner: row.owner, tenantId: row.tenant_id, sources: row.sources };
     if (this.cache.size > 10_000) this.cache.clear();
     this.cache.set(hash, { principal, until: Date.now() + this.ttlMs });
     return principal;

@@ -2,7 +2,8 @@
 // The `passage` command: `passage [all|ingest|processor|api]` starts that role with the
 // configuration from the environment (README.md, Configuration); `passage backfill …` imports files
 // (ingest/backfill/cli.ts); `passage simulate …` runs the simulators against a stack or a running
-// Passage (ingest/simulate/cli.ts). `all` without KAFKA_BROKERS is embedded mode: one process,
+// Passage (ingest/simulate/cli.ts); `passage admin …` manages tenants, keys and grants
+// (query-api/access/cli.ts). `all` without KAFKA_BROKERS is embedded mode: one process,
 // in-process bus and registry, chDB store, simulators on.
 
 import { randomBytes } from 'node:crypto';
@@ -15,6 +16,7 @@ import { createLogger } from './log.js';
 import { startPassage } from './passage.js';
 import { backfillCommand } from '../ingest/backfill/cli.js';
 import { simulateCommand } from '../ingest/simulate/cli.js';
+import { adminCommand } from '../query-api/access/cli.js';
 
 const ROLES: Role[] = ['all', 'ingest', 'processor', 'api'];
 
@@ -63,6 +65,10 @@ async function main(): Promise<void> {
       return Buffer.from(given);
     };
     process.exitCode = await simulateCommand(process.argv.slice(3), config, logger, secret);
+    return;
+  }
+  if (process.argv[2] === 'admin') {
+    process.exitCode = await adminCommand(process.argv.slice(3), loadConfig());
     return;
   }
   const { positionals } = parseArgs({ allowPositionals: true, options: {} });

@@ -7,6 +7,7 @@
 import { Type } from '@sinclair/typebox';
 import type { App } from '../../../shared/http.js';
 import { formatInstant } from '../../../shared/time.js';
+import { historyGrant, requireGrant } from '../../access/guard.js';
 import {
   AGGREGATE_FIELD,
   BREAKDOWN_FIELDS,
@@ -61,6 +62,7 @@ export function flowsRoute(app: App, opts: FlowsRouteOptions): void {
       resolution: outputResolution(q.resolution, [...origin, ...(destination ?? [])]),
       source: q.source,
     };
+    await requireGrant(req, opts.grants, historyGrant('flows', 'origin', origin, query, opts.timeZone));
     const rel = releaserFor(opts, 'flows');
     const area = q.aggregate === 'area';
     const released = await releaseFlows(opts, rel, { ...query, breakdown: bd.filter, splitByBreakdown: bd.split }, area);

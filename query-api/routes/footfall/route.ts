@@ -9,6 +9,7 @@
 import { Type } from '@sinclair/typebox';
 import type { App } from '../../../shared/http.js';
 import { formatInstant } from '../../../shared/time.js';
+import { historyGrant, requireGrant } from '../../access/guard.js';
 import { enrichRows } from '../../enrich.js';
 import {
   AGGREGATE_FIELD,
@@ -74,6 +75,7 @@ export function footfallRoute(app: App, opts: FootfallRouteOptions): void {
       source: q.source,
       metric,
     };
+    await requireGrant(req, opts.grants, historyGrant('footfall', 'cells', cells, query, opts.timeZone));
     const rel = releaserFor(opts, 'footfall');
     const area = q.aggregate === 'area';
     const released = await releaseFootfall(opts, rel, { ...query, breakdown: bd.filter, splitByBreakdown: bd.split }, area);
