@@ -97,6 +97,7 @@ describe('the shipped Copenhagen zones', () => {
     expect(none).toMatchObject({ status: 400, code: 'invalid_area', fields: [{ field: 'grant.zone' }] });
     expect(refusal(() => zones.cells('stroget', 7))).toMatchObject({ code: 'invalid_area', fields: [{ field: 'zone' }] }); // cached refusal
     await expect(zones.resolve('atlantis', 9)).resolves.toBeNull();
+    await expect(zones.resolve('stroget', 7)).rejects.toMatchObject({ code: 'invalid_area', fields: [{ field: 'zone' }] });
     await expect(zones.resolve('indre-by', 8)).resolves.toEqual(r8);
     const [w, s, e, n] = zones.extent()!;
     expect(w).toBeLessThan(12.5);

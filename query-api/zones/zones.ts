@@ -127,9 +127,13 @@ export class Zones {
     return cover;
   }
 
-  /** Zone `id` at `resolution` as cells, or null for an unknown zone (the grants' ZoneResolver). */
+  /** Zone `id` at `resolution` as cells, or null for an unknown zone (the grants' ZoneResolver); a refusal rejects. */
   resolve(id: string, resolution: number): Promise<string[] | null> {
-    return Promise.resolve(this.byId.has(id) ? this.cells(id, resolution) : null);
+    try {
+      return Promise.resolve(this.byId.has(id) ? this.cells(id, resolution) : null);
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
   }
 
   /** How many cells cover zone `id` at each offered resolution (0: none, a finer resolution is needed). */
