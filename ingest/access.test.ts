@@ -53,13 +53,13 @@ describe('vendor keys: roles, sources, owners, revocation and rate limits', () =
     expect((await p.app.inject({ method: 'GET', url: '/v1/sensors/acme-cam', headers: as(other.key) })).statusCode).toBe(404);
   });
 
-  it('refuses vendor and subscriber keys on admin and history routes (403), and revoked keys (401)', async () => {
+  it('refuses vendor and subscriber keys on admin routes and, without a grant, on history routes (403), and revoked keys (401)', async () => {
     const vendor = await keyFor({ role: 'vendor', owner: 'v' });
     const subscriber = await keyFor({ role: 'subscriber', owner: 's' });
     for (const key of [vendor.key, subscriber.key]) {
       expect((await p.app.inject({ method: 'GET', url: '/v1/admin/keys', headers: as(key) })).statusCode).toBe(403);
       const ff = await p.app.inject({ method: 'GET', url: `/v1/footfall?cells=8a1f0583176ffff&from=${T}&to=${T + 1}`, headers: as(key) });
-      expect(ff.json()).toMatchObject({ status: 403, code: 'forbidden_role' });
+      expect(ff.json()).toMatchObject({ status: 403, code: 'no_grant' });
     }
     expect((await p.app.inject({ method: 'POST', url: '/v1/ingest/camera', headers: as(subscriber.key), payload: [] })).statusCode).toBe(
       403,

@@ -90,8 +90,9 @@ async function main(): Promise<void> {
           alone,
           () => `pk_admin_${randomBytes(24).toString('base64url')}`,
         );
-  const givenSecret =
-    config.pseudonym.secretFile !== '' ? readFileSync(config.pseudonym.secretFile, 'utf8').trim() : config.pseudonym.secret;
+  const given = (s: { secret: string; secretFile: string }): string =>
+    s.secretFile !== '' ? readFileSync(s.secretFile, 'utf8').trim() : s.secret;
+  const givenSecret = given(config.pseudonym);
   const pseudonymSecret =
     role === 'all' || role === 'ingest'
       ? Buffer.from(
@@ -99,7 +100,24 @@ async function main(): Promise<void> {
             .value,
         )
       : null;
-  const passage = await startPassage(config, logger, { role, adminKey: key, pseudonymSecret, simulate: alone && config.simulate });
+  const givenPrivacySecret = given(config.privacy);
+  if (givenPrivacySecret !== '' && givenPrivacySecret.length < 32)
+    throw new ConfigError([{ variable: 'PASSAGE_PRIVACY_SECRET_FILE', reason: 'must hold at least 32 characters' }]);
+  const privacySecret =
+    role === 'all' || role === 'api'
+      ? Buffer.from(
+          secretFor(config, givenPrivacySecret, 'PASSAGE_PRIVACY_SECRET', 'privacy-secret', alone, () =>
+            randomBytes(32).toString('base64url'),
+          ).value,
+        )
+      : null;
+  const passage = await startPassage(config, logger, {
+    role,
+    adminKey: key,
+    pseudonymSecret,
+    privacySecret,
+    simulate: alone && config.simulate,
+  });
   await passage.app.listen({ port: config.server.port, host: config.server.host });
   const url = `http://${config.server.host}:${config.server.port}`;
   if (embedded && role === 'all') {

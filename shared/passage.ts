@@ -5,7 +5,6 @@
 import type { Config, Role } from './config.js';
 import { KeyStore, authorize } from './access.js';
 import { createHttpServer, type App } from './http.js';
-import { adminKeyRoutes } from '../query-api/routes/admin/keys.js';
 import type { Logger } from './log.js';
 import { openRuntime, type Runtime, type RuntimeOverrides } from './runtime.js';
 import { EdgeIngest } from '../ingest/edge.js';
@@ -20,6 +19,13 @@ import { countOperator } from '../processors/footfall/processor.js';
 import { COUNT_SOURCES } from '../processors/footfall/steps.js';
 import { journeyOperator } from '../processors/flows/journeys.js';
 import { ContextSink } from '../processors/context/sink.js';
+import { Access } from '../query-api/access/index.js';
+import { loadCatalogMeta } from '../query-api/catalog/config.js';
+import { catalogRoutes } from '../query-api/catalog/routes.js';
+import { adminRoutes } from '../query-api/routes/admin/index.js';
+import { usageRoute } from '../query-api/routes/usage/route.js';
+import { zoneRoutes } from '../query-api/zones/routes.js';
+import { Zones } from '../query-api/zones/zones.js';
 import { footfallRoute } from '../query-api/routes/footfall/route.js';
 import { flowsRoute } from '../query-api/routes/flows/route.js';
 
@@ -37,6 +43,8 @@ export interface StartOptions {
   adminKey: string;
   /** Secret the rotating pseudonymisation keys derive from (≥ 32 bytes); needed by the ingest role. */
   pseudonymSecret: Buffer | null;
+  /** Secret that seeds the release noise (≥ 32 bytes); without it the api role's data routes answer 503. */
+  privacySecret?: Buffer | null;
   overrides?: RuntimeOverrides;
   /** Run the simulators (embedded mode). */
   simulate?: boolean;
@@ -88,21 +96,37 @@ export async function startPassage(config: Config, logger: Logger, opts: StartOp
     await ingestRoutes(app, { edge, keys, sensors: runtime.sensors, limits: config.ingest });
   }
   if (has('api')) {
-    adminKeyRoutes(app, keys);
-    footfallRoute(app, {
+    const zones = await Zones.load(config.zonesFile);
+    const catalogMeta = await loadCatalogMeta(config.catalogFile);
+    const access = new Access(runtime.store, keys, {
+      logger,
+      timeZone: config.timeZone,
+      zones: (id, resolution) => zones.resolve(id, resolution),
+    });
+    access.register(app);
+    adminRoutes(app, access);
+    usageRoute(app, access);
+    const history = {
       store: runtime.store,
-      // NOTE: admin only until the privacy release layer exists (issue 5).
-      auth: authorize(keys, { roles: [] }),
+      // Subscribers and vendors with a grant of the dataset (admin keys pass every check).
+      auth: authorize(keys, { roles: ['subscriber', 'vendor'] }),
+      grants: access.grants,
       timeZone: config.timeZone,
       maxResultRows: config.query.maxResultRows,
       queryTimeoutMs: config.query.timeoutMs,
-    });
-    flowsRoute(app, {
+      ...(opts.privacySecret == null
+        ? {}
+        : { privacy: { secret: opts.privacySecret, defaults: config.privacy.defaults, datasets: config.privacy.datasets } }),
+    };
+    footfallRoute(app, history);
+    flowsRoute(app, history);
+    zoneRoutes(app, { zones });
+    catalogRoutes(app, {
+      meta: catalogMeta,
+      zones,
       store: runtime.store,
-      // NOTE: admin only until the privacy release layer exists (issue 5).
-      auth: authorize(keys, { roles: [] }),
+      adminKey: opts.adminKey,
       timeZone: config.timeZone,
-      maxResultRows: config.query.maxResultRows,
       queryTimeoutMs: config.query.timeoutMs,
     });
   }

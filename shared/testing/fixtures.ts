@@ -70,6 +70,7 @@ export async function kafkaPassage(
       role: 'all',
       adminKey: TEST_ADMIN_KEY,
       pseudonymSecret: TEST_PSEUDONYM_SECRET,
+      privacySecret: TEST_PRIVACY_SECRET,
       overrides: {
         bus: new KafkaBus({ brokers, clientId: uid('passage-test-'), logger, sessionTimeoutMs: 10_000 }),
         codec: new ConfluentSchemaRegistry(registryUrl),
@@ -85,6 +86,7 @@ export async function embeddedPassage(env: Record<string, string> = {}, logger: 
     role: 'all',
     adminKey: TEST_ADMIN_KEY,
     pseudonymSecret: TEST_PSEUDONYM_SECRET,
+    privacySecret: TEST_PRIVACY_SECRET,
     overrides: { bus: new MemoryBus(), codec: new LocalSchemaRegistry(), store: await chdbStore() },
   });
 }
