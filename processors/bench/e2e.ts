@@ -17,6 +17,7 @@ import type { ChdbStore } from '../../shared/store/chdb.js';
 import { migrate } from '../../shared/store/migrate.js';
 import { subjectOf, Topics } from '../../shared/topics.js';
 import { registerAll } from '../../schemas/index.js';
+import { alreadySeen } from '../core/seen.js';
 import { FootfallProcessor } from '../footfall/processor.js';
 import { reframe, type Input } from './generate.js';
 import { cpuBetween, cpuSnapshot } from './cpu.js';
@@ -55,6 +56,8 @@ export interface E2eResult {
   profile: ProfileSummary | null;
   /** One batch's dedup lookup (the processor's query, as many new ids as an average batch) against the final table, alone: median of 3 (ms). */
   lookupAloneAtEndMs: number;
+  /** The same lookup on seen_ids (alreadySeen, migration 0006). */
+  seenIdsLookupAloneAtEndMs: number;
   check: { rows: number; entries: number; exits: number; expectedEntries: number; expectedExits: number; seenRecords: number; ok: boolean };
   storage: TableStats[];
 }
@@ -140,22 +143,33 @@ class TimedBus implements Bus {
   }
 }
 
-/** Times FootfallProcessor's dedup query for `count` ids not in the table (new records), alone, after the run. */
-async function lookupProbe(store: ChdbStore, count: number, topic: string): Promise<number> {
+/**
+ * Times one batch's dedup lookup for `count` ids not counted yet (new records), alone, after the run:
+ * StreamProcessor's query on seen_records, and alreadySeen on seen_ids (migration 0006). Median of 3 (ms).
+ */
+async function lookupProbe(store: ChdbStore, count: number, topic: string): Promise<{ seenRecordsMs: number; seenIdsMs: number }> {
   const ids = Array.from({ length: count }, (_, i) => `probe${String(i).padStart(27, '0')}`);
-  const times: number[] = [];
-  for (let k = 0; k < 3; k++) {
-    const t0 = performance.now();
-    // NOTE: the query text of FootfallProcessor.alreadyCounted, repeated here to time it alone.
-    await store.query(
-      `SELECT DISTINCT record_id FROM {db:Identifier}.seen_records
-       WHERE source = {source:String} AND record_id IN {ids:Array(String)}
-         AND NOT (topic = {topic:String} AND partition = {partition:UInt32} AND offset >= {from:UInt64})`,
-      { source: 'camera', ids, topic, partition: 0, from: 0 },
-    );
-    times.push(performance.now() - t0);
-  }
-  return times.sort((a, b) => a - b)[1]!;
+  const median = async (f: () => Promise<unknown>): Promise<number> => {
+    const times: number[] = [];
+    for (let k = 0; k < 3; k++) {
+      const t0 = performance.now();
+      await f();
+      times.push(performance.now() - t0);
+    }
+    return times.sort((a, b) => a - b)[1]!;
+  };
+  return {
+    // NOTE: the query text of StreamProcessor.alreadyCounted, repeated here to time it alone.
+    seenRecordsMs: await median(() =>
+      store.query(
+        `SELECT DISTINCT record_id FROM {db:Identifier}.seen_records
+         WHERE source = {source:String} AND record_id IN {ids:Array(String)}
+           AND NOT (topic = {topic:String} AND partition = {partition:UInt32} AND offset >= {from:UInt64})`,
+        { source: 'camera', ids, topic, partition: 0, from: 0 },
+      ),
+    ),
+    seenIdsMs: await median(() => alreadySeen(store, { source: 'camera', ids, topic, partition: 0, from: 0 })),
+  };
 }
 
 export async function measureEndToEnd(opts: {
@@ -269,8 +283,8 @@ export async function measureEndToEnd(opts: {
       ok: false,
     };
     check.ok = complete && check.entries === check.expectedEntries && check.exits === check.expectedExits && check.seenRecords === n;
-    const storage = await tableStats(opts.store, ['counts_5m', 'seen_records']);
-    const lookupAloneAtEndMs = await lookupProbe(opts.store, Math.round(bus.messages / Math.max(1, bus.batches)), topic);
+    const storage = await tableStats(opts.store, ['counts_5m', 'seen_records', 'seen_ids']);
+    const probe = await lookupProbe(opts.store, Math.round(bus.messages / Math.max(1, bus.batches)), topic);
     return {
       topic,
       partitions: ends.size,
@@ -290,7 +304,8 @@ export async function measureEndToEnd(opts: {
       timeInCommitsSeconds: bus.commitSeconds,
       commits: bus.commits,
       store: store.timings(),
-      lookupAloneAtEndMs,
+      lookupAloneAtEndMs: probe.seenRecordsMs,
+      seenIdsLookupAloneAtEndMs: probe.seenIdsMs,
       storeBusySeconds: store.busySeconds,
       storeMaxInFlight: store.maxInFlight,
       profile,

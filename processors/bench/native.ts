@@ -141,7 +141,8 @@ export async function measureNative(opts: {
 /**
  * Passage's storage without a Kafka run: counts_5m holds one row per (cell, window, class) after
  * OPTIMIZE … FINAL however it was written, so the whole aggregate is written at once. seen_records
- * gets one row per record, as the processor writes them (partitions assigned round-robin here).
+ * gets one row per record, as the processor writes them (partitions assigned round-robin here), and
+ * seen_ids the same ids hashed.
  */
 export async function passageStorageOffline(opts: {
   store: Store;
@@ -175,5 +176,6 @@ export async function passageStorageOffline(opts: {
       })),
     );
   }
-  return tableStats(store, ['counts_5m', 'seen_records']);
+  // seen_ids is filled from seen_records by migration 0006's view (what it holds once processors write seen_ids_in).
+  return tableStats(store, ['counts_5m', 'seen_records', 'seen_ids']);
 }

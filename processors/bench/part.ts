@@ -2,6 +2,7 @@
 //
 //   npx tsx processors/bench/part.ts hot [--events N] [--repeat N]   (a) the hot path, its stages and runs
 //   npx tsx processors/bench/part.ts e2e [--events N]                (b) Kafka → processor → chDB (needs Kafka)
+//   npx tsx processors/bench/part.ts seen [--events N]               the dedup lookup of one batch: seen_records vs seen_ids
 //
 // Same input, same measurement code as the full benchmark; prints tables only (no JSON, no goals).
 // (d) runs on its own already: npx tsx processors/bench/keys.ts --mode processor.
@@ -12,7 +13,10 @@ import { rmSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { destination, pino } from 'pino';
 import { loadConfig } from '../../shared/config.js';
+import { recordId } from '../../ingest/adapter.js';
 import { ChdbStore } from '../../shared/store/chdb.js';
+import { migrate } from '../../shared/store/migrate.js';
+import { alreadySeen } from '../core/seen.js';
 import { measureEndToEnd, registryProblem } from './e2e.js';
 import { generateInput } from './generate.js';
 import { measureHotPath, type StageResult } from './hotpath.js';
@@ -33,9 +37,11 @@ const row = (s: StageResult): string[] => [s.stage, fmtInt(s.eventsPerSec), s.ns
 
 async function main(): Promise<void> {
   const part = positionals[0];
-  if (part !== 'hot' && part !== 'e2e') throw new Error('usage: part.ts hot|e2e [--events N] [--repeat N] [--profile]');
+  if (part !== 'hot' && part !== 'e2e' && part !== 'seen')
+    throw new Error('usage: part.ts hot|e2e|seen [--events N] [--repeat N] [--profile]');
   const config = loadConfig();
   const events = Number(args.events);
+  if (part === 'seen') return seen(events);
   const input = await generateInput(events, 2000, 42, () => undefined);
   const progress = (stage: string, done: number, total: number): void => {
     if (done === total) say(`${stage} ${fmtInt(done)}`);
@@ -81,7 +87,7 @@ async function main(): Promise<void> {
     process.stdout.write(
       `${fmtInt(e2e.events)} events in ${e2e.seconds.toFixed(1)} s: ${fmtInt(e2e.eventsPerSec)} events/s (${e2e.check.ok ? 'exact' : 'WRONG'}); ` +
         `process ${e2e.processCores.toFixed(2)} cores, event loop ${pct(e2e.eventLoopUtilization)}; ` +
-        `${e2e.batches} batches of ~${fmtInt(e2e.avgBatchMessages)}; lookup alone at end ${e2e.lookupAloneAtEndMs.toFixed(0)} ms; codec ${e2e.codec}\n`,
+        `${e2e.batches} batches of ~${fmtInt(e2e.avgBatchMessages)}; lookup alone at end ${e2e.lookupAloneAtEndMs.toFixed(0)} ms (seen_ids ${e2e.seenIdsLookupAloneAtEndMs.toFixed(0)} ms); codec ${e2e.codec}\n`,
     );
     process.stdout.write(
       `${table(
@@ -99,6 +105,80 @@ async function main(): Promise<void> {
       `cpu: ${JSON.stringify(e2e.cpu)}; storage: ${JSON.stringify(e2e.storage.map((s) => [s.table, s.rows, s.bytesOnDisk]))}\n`,
     );
     if (e2e.profile !== null) process.stdout.write(`${e2e.profile.byArea.map((a) => `${a.what} ${a.selfPct}%`).join('\n')}\n`);
+  } finally {
+    await store.close();
+    rmSync(chdbPath, { recursive: true, force: true });
+  }
+}
+
+/** One batch's dedup lookup (6,757 ids, 1% already counted) against N counted ids, both ways; and the insert of a batch's ids. */
+async function seen(n: number): Promise<void> {
+  const runId = `part${Date.now().toString(36)}`;
+  const chdbPath = path.join(os.tmpdir(), `passage-${runId}-chdb`);
+  const store = new ChdbStore(chdbPath, `${runId}_seen`);
+  const topic = 'pm.raw.camera.v1';
+  const batch = 6757;
+  try {
+    await migrate(store);
+    const ids = Array.from({ length: n }, (_, i) => recordId('camera', undefined, ['bench', i]));
+    const rows = (from: number, to: number, partition: number) =>
+      ids.slice(from, to).map((record_id, j) => ({ source: 'camera', record_id, topic, partition, offset: from + j }));
+    // As the processor writes today: seen_records (the 0006 view copies them into seen_ids).
+    for (let i = 0; i < n; i += batch)
+      await store.insert('seen_records', rows(i, Math.min(n, i + batch), (i / batch) % 6), { dedupToken: `w${i}` });
+    await store.command('OPTIMIZE TABLE {db:Identifier}.seen_records FINAL');
+    await store.command('OPTIMIZE TABLE {db:Identifier}.seen_ids FINAL');
+    const sizes = await store.query<{ table: string; b: string; r: string }>(
+      `SELECT table, sum(bytes_on_disk) AS b, sum(rows) AS r FROM system.parts
+       WHERE database = {db:String} AND active AND table IN ('seen_records', 'seen_ids') GROUP BY table`,
+    );
+    const probe = (k: number): string[] =>
+      Array.from({ length: batch }, (_, j) =>
+        j % 100 === 0 ? ids[(k * 7919 + j * 131) % n]! : recordId('camera', undefined, ['new', k, j]),
+      );
+    const old = async (q: string[]): Promise<number> =>
+      (
+        await store.query(
+          `SELECT DISTINCT record_id FROM {db:Identifier}.seen_records
+           WHERE source = {source:String} AND record_id IN {ids:Array(String)}
+             AND NOT (topic = {topic:String} AND partition = {partition:UInt32} AND offset >= {from:UInt64})`,
+          { source: 'camera', ids: q, topic, partition: 0, from: n + 1 },
+        )
+      ).length;
+    const fresh = async (q: string[]): Promise<number> =>
+      (await alreadySeen(store, { source: 'camera', ids: q, topic, partition: 0, from: n + 1 })).size;
+    const time = async (f: () => Promise<unknown>): Promise<[number, number]> => {
+      const c0 = process.cpuUsage();
+      const t0 = performance.now();
+      await f();
+      const c = process.cpuUsage(c0);
+      return [performance.now() - t0, (c.user + c.system) / 1000];
+    };
+    const results: Record<string, [number, number][]> = { 'seen_records (processor today)': [], 'seen_ids (alreadySeen)': [] };
+    const found = [0, 0];
+    for (let k = 0; k < 9; k++) {
+      const q = probe(k);
+      results['seen_records (processor today)']!.push(await time(async () => void (found[0] = await old(q))));
+      results['seen_ids (alreadySeen)']!.push(await time(async () => void (found[1] = await fresh(q))));
+    }
+    const inserts: Record<string, [number, number][]> = { 'insert seen_records (+ 0006 view)': [], 'insert seen_ids_in': [] };
+    for (let k = 0; k < 5; k++) {
+      const r = probe(100 + k).map((record_id, j) => ({ source: 'camera', record_id, topic, partition: 7, offset: n + k * batch + j }));
+      inserts['insert seen_records (+ 0006 view)']!.push(await time(() => store.insert('seen_records', r, { dedupToken: `a${k}` })));
+      inserts['insert seen_ids_in']!.push(await time(() => store.insert('seen_ids_in', r, { dedupToken: `b${k}` })));
+    }
+    const median = (xs: [number, number][], i: 0 | 1): string => {
+      const sorted = xs.map((x) => x[i]).sort((a, b) => a - b);
+      return sorted[Math.floor(sorted.length / 2)]!.toFixed(1);
+    };
+    process.stdout.write(
+      `${table(
+        ['lookup of one batch', 'wall ms (median)', 'process CPU ms (median)'],
+        [...Object.entries(results), ...Object.entries(inserts)].map(([k, v]) => [k, median(v, 0), median(v, 1)]),
+      )}\nfound ${found.join(' / ')} of ~${Math.ceil(batch / 100)} counted ids; on disk: ${sizes
+        .map((s) => `${s.table} ${(Number(s.b) / 2 ** 20).toFixed(1)} MiB (${fmtInt(Number(s.r))} rows)`)
+        .join(', ')}\n`,
+    );
   } finally {
     await store.close();
     rmSync(chdbPath, { recursive: true, force: true });

@@ -260,9 +260,25 @@ async function main(): Promise<void> {
     const zeroRows = Number(zero?.z ?? 0);
     const counts = passageStorage.find((s) => s.table === 'counts_5m')!;
     const seen = passageStorage.find((s) => s.table === 'seen_records')!;
+    const seenIds = passageStorage.find((s) => s.table === 'seen_ids')!;
     const raw = native.storage.find((s) => s.table === 'camera_raw')!;
     const nativeAgg = native.storage.find((s) => s.table === 'counts_native')!;
-    const goals = evaluate({ events, hot, e2e, e2eSkipped, native, counts, zeroRows, seen, raw, nativeAgg, keysProc, keysAgg, keysTarget });
+    const goals = evaluate({
+      events,
+      hot,
+      e2e,
+      e2eSkipped,
+      native,
+      counts,
+      zeroRows,
+      seen,
+      seenIds,
+      raw,
+      nativeAgg,
+      keysProc,
+      keysAgg,
+      keysTarget,
+    });
 
     const result = {
       benchmark: 'processor',
@@ -328,6 +344,7 @@ function evaluate(m: {
   counts: TableStats;
   zeroRows: number;
   seen: TableStats;
+  seenIds: TableStats;
   raw: TableStats;
   nativeAgg: TableStats;
   keysProc: KeysResult;
@@ -392,7 +409,8 @@ function evaluate(m: {
               ? ''
               : `a lookup took ${(lookups.firstTenthMeanSeconds * 1000).toFixed(0)} ms on average in the first tenth of batches and ` +
                 `${(lookups.lastTenthMeanSeconds * 1000).toFixed(0)} ms in the last (time behind concurrent store calls included); ` +
-                `alone against the final ${fmtInt(m.events)}-row seen_records one takes ${e2e.lookupAloneAtEndMs.toFixed(0)} ms. `) +
+                `alone against the final ${fmtInt(m.events)}-row seen_records one takes ${e2e.lookupAloneAtEndMs.toFixed(0)} ms ` +
+                `(on seen_ids with alreadySeen: ${e2e.seenIdsLookupAloneAtEndMs.toFixed(0)} ms). `) +
             `${e2e.commits} offset commits ${e2e.timeInCommitsSeconds.toFixed(1)} s; ${e2e.batches} batches of ~${fmtInt(e2e.avgBatchMessages)}. ` +
             `The hot path alone needs ${(m.events / hot.asRun.eventsPerSec).toFixed(1)} s of it.` +
             (e2eTop === undefined ? '' : ` Main-thread profile (self time, ${e2e.profile!.idlePct}% idle): ${e2eTop}.`) +
@@ -419,6 +437,7 @@ function evaluate(m: {
 
   const storageRatio = counts.bytesOnDisk === 0 ? null : (raw.bytesOnDisk + nativeAgg.bytesOnDisk) / counts.bytesOnDisk;
   const withSeen = (raw.bytesOnDisk + nativeAgg.bytesOnDisk) / (counts.bytesOnDisk + seen.bytesOnDisk);
+  const withSeenIds = (raw.bytesOnDisk + nativeAgg.bytesOnDisk) / (counts.bytesOnDisk + m.seenIds.bytesOnDisk);
   goals.push(
     judge({
       id: 'vs_native_storage',
@@ -434,7 +453,9 @@ function evaluate(m: {
         `(${(raw.bytesOnDisk / Math.max(1, raw.rows)).toFixed(1)} B/row) + view ${fmtBytes(nativeAgg.bytesOnDisk)} (${fmtInt(nativeAgg.rows)} rows). ` +
         `${fmtInt(m.zeroRows)} counts_5m rows are all zero (a record that counted nobody; the native SummingMergeTree drops such rows). ` +
         `The ratio can be no more than events per row × raw bytes per event ÷ aggregate bytes per row. ` +
-        `Passage also keeps seen_records (dedup ids, 90 days): ${fmtBytes(seen.bytesOnDisk)} for ${fmtInt(seen.rows)} rows; counted in, the ratio is ${fmtRatio(withSeen)}.`,
+        `Passage also keeps seen_records (dedup ids, 90 days): ${fmtBytes(seen.bytesOnDisk)} for ${fmtInt(seen.rows)} rows; counted in, the ratio is ${fmtRatio(withSeen)}. ` +
+        `Its compact successor seen_ids (migration 0006, 128-bit hashes; filled from seen_records until StreamProcessor writes and reads it): ` +
+        `${fmtBytes(m.seenIds.bytesOnDisk)} for ${fmtInt(m.seenIds.rows)} rows; counted in instead, ${fmtRatio(withSeenIds)}.`,
     }),
   );
 
@@ -557,6 +578,7 @@ function printReport(
           ]),
           ['store: any call in flight (wall)', '', e2e.storeBusySeconds.toFixed(1), '', ''],
           ['one lookup alone after the run (full table)', '1', (e2e.lookupAloneAtEndMs / 1000).toFixed(2), '', ''],
+          ['the same on seen_ids (alreadySeen)', '1', (e2e.seenIdsLookupAloneAtEndMs / 1000).toFixed(2), '', ''],
           ['offset commits', fmtInt(e2e.commits), e2e.timeInCommitsSeconds.toFixed(1), '', ''],
           ['onBatch in all (summed over partitions)', fmtInt(e2e.batches), e2e.timeInOnBatchSeconds.toFixed(1), '', ''],
         ],
