@@ -5,6 +5,7 @@
 import { cleanEnv, str, port, bool, makeValidator, EnvError, EnvMissingError } from 'envalid';
 import { IANAZone } from 'luxon';
 import path from 'node:path';
+import { MAX_RETENTION_DAYS, RETENTION_DATASETS, type RetentionDays } from './store/retention.js';
 import { DEFAULT_RELEASE, PRIVACY_DATASETS, type PrivacyDataset, type ReleaseSettings } from './privacy.js';
 
 const positiveInt = makeValidator<number>((input) => {
@@ -115,6 +116,26 @@ const privacyDatasets = makeValidator<Partial<Record<PrivacyDataset, Partial<Rel
   return out;
 });
 
+/** Days to keep each dataset, e.g. {"devices":400}; a dataset left out or 0 is kept forever. */
+const retentionDays = makeValidator<RetentionDays>((input) => {
+  let v: unknown;
+  try {
+    v = JSON.parse(input);
+  } catch {
+    throw new EnvError('must be a JSON object');
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new EnvError('must be a JSON object of days by dataset');
+  const out = Object.fromEntries(RETENTION_DATASETS.map((d) => [d, 0])) as RetentionDays;
+  for (const [dataset, days] of Object.entries(v)) {
+    if (!(RETENTION_DATASETS as readonly string[]).includes(dataset))
+      throw new EnvError(`has no dataset "${dataset}" (datasets: ${RETENTION_DATASETS.join(', ')})`);
+    if (!Number.isInteger(days) || (days as number) < 0 || (days as number) > MAX_RETENTION_DAYS)
+      throw new EnvError(`${dataset} must be a whole number of days from 0 (keep forever) to ${MAX_RETENTION_DAYS}`);
+    out[dataset as keyof RetentionDays] = days as number;
+  }
+  return out;
+});
+
 const logLevel = makeValidator<string>((input) => {
   const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
   if (!levels.includes(input)) throw new EnvError(`must be one of ${levels.join(', ')}, got "${input}"`);
@@ -188,6 +209,10 @@ export const SPEC = {
   CLICKHOUSE_USER: str({ default: 'default', desc: 'ClickHouse user.' }),
   CLICKHOUSE_PASSWORD: str({ default: '', desc: 'ClickHouse password.' }),
   CLICKHOUSE_DATABASE: identifier({ default: 'passage', desc: 'ClickHouse database (created if missing).' }),
+  PASSAGE_RETENTION_DAYS: retentionDays({
+    default: Object.fromEntries(RETENTION_DATASETS.map((d) => [d, 0])) as RetentionDays,
+    desc: 'Days to keep each dataset in the store, e.g. {"devices":400} (datasets: counts, devices, flows, context); left out or 0: forever.',
+  }),
   PASSAGE_ALLOWED_LATENESS_MS: nonNegativeInt({ default: 120_000, desc: 'Allowed lateness after a window ends before it closes (ms).' }),
   PASSAGE_IDLE_TIMEOUT_MS: positiveInt({
     default: 10_000,
@@ -279,6 +304,8 @@ export interface Config {
   schemaRegistryUrl: string | null;
   clickhouse: { url: string; user: string; password: string; database: string } | null;
   database: string;
+  /** Days to keep each dataset in the store (0: forever); applied at start-up (shared/store/retention.ts). */
+  retentionDays: RetentionDays;
   processing: {
     allowedLatenessMs: number;
     idleTimeoutMs: number;
@@ -387,6 +414,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         ? null
         : { url: e.CLICKHOUSE_URL, user: e.CLICKHOUSE_USER, password: e.CLICKHOUSE_PASSWORD, database: e.CLICKHOUSE_DATABASE },
     database: e.CLICKHOUSE_DATABASE,
+    retentionDays: e.PASSAGE_RETENTION_DAYS,
     processing: {
       allowedLatenessMs: e.PASSAGE_ALLOWED_LATENESS_MS,
       idleTimeoutMs: e.PASSAGE_IDLE_TIMEOUT_MS,

@@ -16,6 +16,7 @@ import { SensorRegistry } from './sensors.js';
 import { ChdbStore } from './store/chdb.js';
 import { ClickHouseStore } from './store/clickhouse.js';
 import { migrate } from './store/migrate.js';
+import { applyRetention } from './store/retention.js';
 import type { Store } from './store/types.js';
 import { Topics } from './topics.js';
 import { registerAll } from '../schemas/index.js';
@@ -56,6 +57,9 @@ export async function openRuntime(config: Config, logger: Logger, overrides: Run
   const topics = new Topics(config.topicPrefix);
 
   await withRetry(() => migrate(store), { onRetry: onRetry('store') });
+  for (const c of await withRetry(() => applyRetention(store, config.retentionDays), { onRetry: onRetry('store') })) {
+    log.info(c, c.toDays === null ? 'retention removed: rows are kept forever' : `retention set: rows expire after ${c.toDays} days`);
+  }
   await withRetry(() => bus.ensureTopics(topics.specs(config.kafka?.partitions ?? 4, config.kafka?.rawRetentionMs ?? 7 * 86_400_000)), {
     onRetry: onRetry('bus'),
   });
