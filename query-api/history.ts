@@ -6,7 +6,9 @@ import { Type } from '@sinclair/typebox';
 import { TELCO_SEGMENTS } from '../schemas/inputs.js';
 import { CAMERA_CLASSES } from '../schemas/records.js';
 import { badRequest, PassageError } from '../shared/errors.js';
-import { cellResolution } from '../shared/h3.js';
+import { BASE_RESOLUTION, cellResolution } from '../shared/h3.js';
+import { areaCells } from './areas.js';
+import type { Zones } from './zones/zones.js';
 import type { AuthHook } from '../shared/http.js';
 import type { GrantSource } from './access/guard.js';
 import type { Store } from '../shared/store/types.js';
@@ -26,6 +28,8 @@ export interface HistoryRouteOptions {
   queryTimeoutMs: number;
   /** The noise secret and release settings. Without them the routes release nothing: 503 privacy_not_configured. */
   privacy?: PrivacyOptions;
+  /** Named zones (GET /v1/zones) that `zone=` resolves; without them a zone is unknown. */
+  zones?: Zones;
 }
 
 /** The releaser of `dataset`; a route without privacy options answers 503 rather than anything unreleased. */
@@ -149,6 +153,39 @@ export function parseCells(field: string, value: string): string[] {
   if (cells.length > MAX_CELLS)
     throw badRequest('invalid_request', `too many ${field} cells`, [{ field, reason: `at most ${MAX_CELLS} cells per query` }]);
   return cells;
+}
+
+/** Where a history request asks about: one of a cell list (parameter `cellsField`), a GeoJSON `area` or a `zone`. */
+export interface Space {
+  field: string;
+  cells: string[];
+  resolution: number;
+}
+
+/**
+ * The cells of a request given as `cellsField` (a list), `area` (GeoJSON) or `zone` (exactly one of
+ * them), and its output resolution: the one asked for, else the finest listed cell, else 10 for an
+ * area or zone (covered by the cells of that resolution whose centres lie inside it).
+ */
+export function requestedSpace(
+  q: { area?: string; zone?: string } & Record<string, unknown>,
+  cellsField: string,
+  resolution: number | undefined,
+  zones: Zones | undefined,
+): Space {
+  const given = [cellsField, 'area', 'zone'].filter((f) => q[f] !== undefined);
+  if (given.length !== 1) {
+    const reason = given.length === 0 ? `one of ${cellsField}, area, zone is required` : `give only one of ${cellsField}, area, zone`;
+    throw badRequest('invalid_request', reason, [{ field: given[1] ?? cellsField, reason }]);
+  }
+  const r = resolution ?? BASE_RESOLUTION;
+  if (q.area !== undefined) return { field: 'area', cells: areaCells(q.area, r, 'area'), resolution: r };
+  if (q.zone !== undefined) {
+    if (zones === undefined) throw badRequest('unknown_zone', 'no zones are loaded', [{ field: 'zone', reason: 'is not a zone id' }]);
+    return { field: 'zone', cells: zones.cells(q.zone, r, 'zone'), resolution: r };
+  }
+  const cells = parseCells(cellsField, String(q[cellsField]));
+  return { field: cellsField, cells, resolution: outputResolution(resolution, cells) };
 }
 
 /** The output resolution: the one asked for, else the finest of the requested cells. */

@@ -114,6 +114,7 @@ export async function startPassage(config: Config, logger: Logger, opts: StartOp
       timeZone: config.timeZone,
       maxResultRows: config.query.maxResultRows,
       queryTimeoutMs: config.query.timeoutMs,
+      zones,
       ...(opts.privacySecret == null
         ? {}
         : { privacy: { secret: opts.privacySecret, defaults: config.privacy.defaults, datasets: config.privacy.datasets } }),

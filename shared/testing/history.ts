@@ -10,6 +10,7 @@ import { chdbStore, quietLogger, TEST_ADMIN_KEY, TEST_PRIVACY_SECRET } from './f
 import type { HistoryRouteOptions } from '../../query-api/history.js';
 import type { PrivacyOptions } from '../../query-api/privacy/release.js';
 import type { ReleaseSettings } from '../privacy.js';
+import type { Zones } from '../../query-api/zones/zones.js';
 
 export const ADMIN_AUTH = { authorization: `Bearer ${TEST_ADMIN_KEY}` };
 
@@ -26,7 +27,14 @@ export interface HistoryApp {
 
 export async function historyApp(
   register: (app: App, opts: HistoryRouteOptions) => void,
-  opts: { timeZone?: string; maxResultRows?: number; queryTimeoutMs?: number; privacy?: PrivacyOptions | null; store?: ChdbStore } = {},
+  opts: {
+    timeZone?: string;
+    maxResultRows?: number;
+    queryTimeoutMs?: number;
+    privacy?: PrivacyOptions | null;
+    store?: ChdbStore;
+    zones?: Zones;
+  } = {},
 ): Promise<HistoryApp> {
   const own = opts.store === undefined;
   const store = opts.store ?? (await chdbStore());
@@ -38,6 +46,7 @@ export async function historyApp(
     maxResultRows: opts.maxResultRows ?? 1000,
     queryTimeoutMs: opts.queryTimeoutMs ?? 30_000,
     ...(opts.privacy === null ? {} : { privacy: opts.privacy ?? testPrivacy() }),
+    ...(opts.zones === undefined ? {} : { zones: opts.zones }),
   });
   await app.ready();
   return {

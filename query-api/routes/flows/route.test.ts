@@ -190,7 +190,7 @@ describe('GET /v1/flows', () => {
 
   it('rejects bad queries with the field and the reason', async () => {
     const cases: [string, string, string][] = [
-      [`${hour}`, 'querystring.origin', 'invalid_request'],
+      [`${hour}`, 'origin', 'invalid_request'],
       [`origin=${o1}&${hour}&resolution=8`, 'origin', 'invalid_cells'],
       [`origin=${O8}&destination=${d1}&${hour}&resolution=8`, 'destination', 'invalid_cells'],
       [`origin=${O8}&destination=${'8'.repeat(15)}&${hour}`, 'destination', 'invalid_cells'],

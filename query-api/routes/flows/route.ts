@@ -8,6 +8,7 @@ import { Type } from '@sinclair/typebox';
 import type { App } from '../../../shared/http.js';
 import { formatInstant } from '../../../shared/time.js';
 import { historyGrant, requireGrant } from '../../access/guard.js';
+import { AREA_FIELDS } from '../../areas.js';
 import {
   AGGREGATE_FIELD,
   BREAKDOWN_FIELDS,
@@ -16,6 +17,7 @@ import {
   echoTimes,
   outputResolution,
   parseCells,
+  requestedSpace,
   releaserFor,
   TIME_FIELDS,
   timeRange,
@@ -31,7 +33,8 @@ const { mode, segment, breakdown } = BREAKDOWN_FIELDS;
 
 const Querystring = Type.Object(
   {
-    origin: cellList('Comma-separated origin H3 cells (resolution 7–10).'),
+    origin: Type.Optional(cellList('Comma-separated origin H3 cells (resolution 7–10); or give the origin as `area` or `zone`.')),
+    ...AREA_FIELDS,
     destination: Type.Optional(cellList('Comma-separated destination H3 cells (resolution 7–10); default: any.')),
     ...TIME_FIELDS,
     source: Type.Union(
@@ -52,17 +55,18 @@ export function flowsRoute(app: App, opts: FlowsRouteOptions): void {
     const q = req.query;
     const range = timeRange(q);
     const bd = breakdownOf(q.source, q);
-    const origin = parseCells('origin', q.origin);
+    const space = requestedSpace(q, 'origin', q.resolution, opts.zones);
+    const origin = space.cells;
     const destination = q.destination === undefined ? null : parseCells('destination', q.destination);
     const query = {
       origin,
       destination,
       ...range,
       bucket: q.bucket as Bucket,
-      resolution: outputResolution(q.resolution, [...origin, ...(destination ?? [])]),
+      resolution: space.field === 'origin' ? outputResolution(q.resolution, [...origin, ...(destination ?? [])]) : space.resolution,
       source: q.source,
     };
-    await requireGrant(req, opts.grants, historyGrant('flows', 'origin', origin, query, opts.timeZone));
+    await requireGrant(req, opts.grants, historyGrant('flows', space.field, origin, query, opts.timeZone));
     const rel = releaserFor(opts, 'flows');
     const area = q.aggregate === 'area';
     const released = await releaseFlows(opts, rel, { ...query, breakdown: bd.filter, splitByBreakdown: bd.split }, area);
@@ -73,6 +77,8 @@ export function flowsRoute(app: App, opts: FlowsRouteOptions): void {
         ...(bd.filter !== null ? { [param]: bd.filter } : {}),
         breakdown: bd.split,
         aggregate: q.aggregate,
+        ...(q.area === undefined ? {} : { area: q.area }),
+        ...(q.zone === undefined ? {} : { zone: q.zone }),
         ...echoTimes(range, opts.timeZone),
       },
       privacy: rel.describe('flows'),

@@ -137,7 +137,7 @@ describe('GET /v1/footfall', () => {
       [`cells=${cellA}&from=${T}&to=${T + 1}&bucket=2h`, 'querystring.bucket', 'invalid_request'],
       [`cells=${cellA}&from=${T}&to=${T + 1}&metric=dwell`, 'querystring.metric', 'invalid_request'],
       [`cells=${cellA}&from=${T}&to=${T + 1}&colour=red`, 'querystring.colour', 'invalid_request'],
-      [`from=${T}&to=${T + 1}`, 'querystring.cells', 'invalid_request'],
+      [`from=${T}&to=${T + 1}`, 'cells', 'invalid_request'],
     ];
     for (const [qs, field, code] of cases) {
       const r = await get(qs);

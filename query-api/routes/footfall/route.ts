@@ -10,6 +10,7 @@ import { Type } from '@sinclair/typebox';
 import type { App } from '../../../shared/http.js';
 import { formatInstant } from '../../../shared/time.js';
 import { historyGrant, requireGrant } from '../../access/guard.js';
+import { AREA_FIELDS } from '../../areas.js';
 import { enrichRows } from '../../enrich.js';
 import {
   AGGREGATE_FIELD,
@@ -18,8 +19,7 @@ import {
   breakdownOf,
   cellList,
   echoTimes,
-  outputResolution,
-  parseCells,
+  requestedSpace,
   releaserFor,
   TIME_FIELDS,
   timeRange,
@@ -33,7 +33,8 @@ export type FootfallRouteOptions = HistoryRouteOptions;
 
 const Querystring = Type.Object(
   {
-    cells: cellList('Comma-separated H3 cells (resolution 7–10).'),
+    cells: Type.Optional(cellList('Comma-separated H3 cells (resolution 7–10); or give `area` or `zone`.')),
+    ...AREA_FIELDS,
     ...TIME_FIELDS,
     source: Type.Union(
       SOURCES.map((s) => Type.Literal(s)),
@@ -66,16 +67,17 @@ export function footfallRoute(app: App, opts: FootfallRouteOptions): void {
     const range = timeRange(q);
     const metric = metricOf(q.source, q.metric);
     const bd = breakdownOf(q.source, q);
-    const cells = parseCells('cells', q.cells);
+    const space = requestedSpace(q, 'cells', q.resolution, opts.zones);
+    const { cells } = space;
     const query = {
       cells,
       ...range,
       bucket: q.bucket as Bucket,
-      resolution: outputResolution(q.resolution, cells),
+      resolution: space.resolution,
       source: q.source,
       metric,
     };
-    await requireGrant(req, opts.grants, historyGrant('footfall', 'cells', cells, query, opts.timeZone));
+    await requireGrant(req, opts.grants, historyGrant('footfall', space.field, cells, query, opts.timeZone));
     const rel = releaserFor(opts, 'footfall');
     const area = q.aggregate === 'area';
     const released = await releaseFootfall(opts, rel, { ...query, breakdown: bd.filter, splitByBreakdown: bd.split }, area);
@@ -97,6 +99,8 @@ export function footfallRoute(app: App, opts: FootfallRouteOptions): void {
         ...(bd.param !== null && bd.filter !== null ? { [bd.param]: bd.filter } : {}),
         breakdown: bd.split,
         aggregate: q.aggregate,
+        ...(q.area === undefined ? {} : { area: q.area }),
+        ...(q.zone === undefined ? {} : { zone: q.zone }),
         ...echoTimes(range, opts.timeZone),
       },
       privacy: rel.describe('footfall'),
