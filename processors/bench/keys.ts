@@ -7,7 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { recordId } from '../../ingest/adapter.js';
 import { cellOf, cellToUInt64 } from '../../shared/h3.js';
-import { toJsonEachRow } from '../../shared/store/json.js';
+import { insertPayload } from '../../shared/store/payload.js';
 import type { CameraCount } from '../../schemas/records.js';
 import { CountAggregate } from '../footfall/aggregate.js';
 import { WindowTracker } from '../windows/tracker.js';
@@ -74,7 +74,7 @@ phase('filled');
 const fillSeconds = (performance.now() - t0) / 1000;
 
 if (withIds) {
-  // FootfallProcessor.write: the rows, then ChdbStore.insert's JSONEachRow Buffer; then the ids likewise.
+  // StreamProcessor.write: the rows, then ChdbStore.insert's payload Buffer (shared/store/payload.ts); then the ids likewise.
   let rows: Record<string, unknown>[] | null = [...agg.values()].map((r) => ({
     source: 'camera',
     cell: r.cell,
@@ -84,7 +84,7 @@ if (withIds) {
     exits: r.exits,
   }));
   phase('write rows built');
-  let payload: Buffer | null = Buffer.from(toJsonEachRow(rows));
+  let payload: Buffer | null = Buffer.from(insertPayload(rows).body);
   phase('write counts_5m payload');
   payloadBytes += payload.length;
   rows = null;
@@ -96,7 +96,7 @@ if (withIds) {
     partition: 0,
     offset,
   }));
-  let idPayload: Buffer | null = Buffer.from(toJsonEachRow(idRows));
+  let idPayload: Buffer | null = Buffer.from(insertPayload(idRows).body);
   phase('write seen_records payload');
   payloadBytes += idPayload.length;
   idRows = null;

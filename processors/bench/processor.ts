@@ -488,7 +488,7 @@ function evaluate(m: {
       measured: m.keysProc.peakRssBytes,
       note:
         `A partition holding ${fmtInt(m.keysProc.keys)} keys also holds the ${fmtInt(m.keysProc.idsHeld)} record ids it counted (Map for seen_records), ` +
-        `and its write builds every row and a JSONEachRow Buffer (${fmtBytes(m.keysProc.writePayloadBytes)} for counts_5m + seen_records; ` +
+        `and its write builds every row and the insert's Buffer (TabSeparated; ${fmtBytes(m.keysProc.writePayloadBytes)} for counts_5m + seen_records; ` +
         `chDB's own parsing memory not included). RSS by phase: ${phases}. The processor writes at PASSAGE_FLUSH_MAX_RECORDS ` +
         `(default 50,000 rows) per partition, so by default it never holds a million keys.`,
     }),

@@ -6,7 +6,8 @@ import { Session } from 'chdb';
 import { mkdirSync } from 'node:fs';
 import type { InsertOptions, Params, QueryOptions, Store } from './types.js';
 import { translateStoreError } from './errors.js';
-import { parseJsonEachRow, toJsonEachRow } from './json.js';
+import { parseJsonEachRow } from './json.js';
+import { insertPayload } from './payload.js';
 
 let shared: { path: string; session: Session; refs: number } | null = null;
 
@@ -81,10 +82,12 @@ export class ChdbStore implements Store {
   async insert(table: string, rows: readonly Record<string, unknown>[], opts: InsertOptions = {}): Promise<void> {
     if (rows.length === 0) return;
     try {
+      const payload = insertPayload(rows);
       await this.session.insert({
         table: `${this.database}.${table}`,
-        values: Buffer.from(toJsonEachRow(rows)),
-        format: 'JSONEachRow',
+        values: Buffer.from(payload.body),
+        format: payload.format,
+        ...(payload.columns === null ? {} : { columns: payload.columns }),
         settings:
           opts.dedupToken === undefined
             ? {}

@@ -4,7 +4,7 @@ import { Readable } from 'node:stream';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import type { InsertOptions, Params, QueryOptions, Store } from './types.js';
 import { translateStoreError } from './errors.js';
-import { toJsonEachRow } from './json.js';
+import { insertPayload } from './payload.js';
 
 export interface ClickHouseStoreOptions {
   url: string;
@@ -73,10 +73,12 @@ export class ClickHouseStore implements Store {
   async insert(table: string, rows: readonly Record<string, unknown>[], opts: InsertOptions = {}): Promise<void> {
     if (rows.length === 0) return;
     try {
+      const payload = insertPayload(rows);
       await this.client.insert({
         table: `${this.database}.${table}`,
-        values: Readable.from([toJsonEachRow(rows)]),
-        format: 'JSONEachRow',
+        values: Readable.from([payload.body]),
+        format: payload.format,
+        ...(payload.columns === null ? {} : { columns: payload.columns as [string, ...string[]] }),
         ...(opts.dedupToken === undefined
           ? {}
           : {
