@@ -8,6 +8,9 @@ export type ContextKind = (typeof CONTEXT_KINDS)[number];
 export const RELEASE_KINDS = ['presence', 'flows'] as const;
 export type ReleaseKind = (typeof RELEASE_KINDS)[number];
 
+/** Partitions of each release topic (pm.agg.<kind>.v1): one, so an offset orders every release of the kind. */
+export const RELEASE_PARTITIONS = 1;
+
 export interface TopicSpec {
   name: string;
   partitions: number;
@@ -35,13 +38,17 @@ export class Topics {
     return `${this.prefix}pm.windows.v1`;
   }
 
-  /** Every topic Passage owns, with partitions and configs: raw/DLQ/release/window notices delete by age, context compacts by id. */
+  /**
+   * Every topic Passage owns, with partitions and configs: raw/DLQ/release/window notices delete by
+   * age, context compacts by id. Release topics have one partition: their offsets are a total order,
+   * the ids a live subscriber resumes from (query-api/live).
+   */
   specs(partitions: number, rawRetentionMs: number): TopicSpec[] {
     const byAge = { 'cleanup.policy': 'delete', 'retention.ms': String(rawRetentionMs) };
     return [
       ...RAW_SOURCES.map((s) => ({ name: this.raw(s), partitions, config: byAge })),
       ...CONTEXT_KINDS.map((k) => ({ name: this.context(k), partitions: 1, config: { 'cleanup.policy': 'compact' } })),
-      ...RELEASE_KINDS.map((k) => ({ name: this.release(k), partitions, config: byAge })),
+      ...RELEASE_KINDS.map((k) => ({ name: this.release(k), partitions: RELEASE_PARTITIONS, config: byAge })),
       { name: this.dlq(), partitions, config: byAge },
       { name: this.windows(), partitions, config: byAge },
     ];

@@ -108,6 +108,9 @@ class TimedBus implements Bus {
   committed(...a: Parameters<Bus['committed']>): ReturnType<Bus['committed']> {
     return this.inner.committed(...a);
   }
+  offsets(topic: string): ReturnType<Bus['offsets']> {
+    return this.inner.offsets(topic);
+  }
   ping(): Promise<boolean> {
     return this.inner.ping();
   }

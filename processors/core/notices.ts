@@ -1,7 +1,9 @@
 // Window notices (schemas/windows.avsc) on pm.windows.v1: a processor says when a window closed on a
 // partition and when a closed window was corrected, after the store write and before the offset
-// commit (at least once), keyed by (source, dataset, window) so one window's notices stay in order.
-// The live feeds read the stored aggregates of the windows named and release them.
+// commit (at least once), keyed by (source, dataset): every notice of one operator's table is on one
+// partition, in order, so one releaser (processors/release) owns every release unit of it — a
+// coarser bucket spans windows, and two releasers must never number its revisions at once. The
+// releaser reads the stored aggregates of the windows named and releases them.
 
 import type { Bus } from '../../shared/bus/types.js';
 import { counter } from '../../shared/metrics.js';
@@ -35,7 +37,7 @@ export class WindowNotices {
     const at = Date.now();
     const messages = await Promise.all(
       changes.map(async (c) => ({
-        key: `${this.source}:${this.dataset}:${c.windowStart}`,
+        key: `${this.source}:${this.dataset}`,
         value: await this.codec.encode(subject, { source: this.source, dataset: this.dataset, ...c, at }),
       })),
     );

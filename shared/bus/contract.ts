@@ -109,6 +109,27 @@ export function busContract(makeBus: () => Bus): void {
       }
     });
 
+    it('reports the earliest and next offset of every partition', async () => {
+      const bus = makeBus();
+      const topic = uid('topic.');
+      try {
+        await bus.ensureTopics([{ name: topic, partitions: 2, config: {} }]);
+        expect(await bus.offsets(topic)).toEqual([
+          { partition: 0, low: 0, high: 0 },
+          { partition: 1, low: 0, high: 0 },
+        ]);
+        await bus.produce(
+          topic,
+          Array.from({ length: 5 }, (_, i) => ({ key: 'same', value: Buffer.from(String(i)) })),
+        );
+        const offsets = await bus.offsets(topic);
+        expect(offsets.map((o) => o.low)).toEqual([0, 0]);
+        expect(offsets.map((o) => o.high).sort()).toEqual([0, 5]);
+      } finally {
+        await bus.close();
+      }
+    });
+
     it('reads a partition again from an earlier offset after a seek, dropping the rest of the batch', async () => {
       const bus = makeBus();
       const topic = uid('topic.');

@@ -7,7 +7,7 @@ import { PassageError, errorMessage } from '../errors.js';
 import { withRetry } from '../retry.js';
 import type { Logger } from '../log.js';
 import type { TopicSpec } from '../topics.js';
-import type { Bus, CommittedOffset, ConsumeOptions, OutMessage, Subscription } from './types.js';
+import type { Bus, CommittedOffset, ConsumeOptions, OutMessage, PartitionOffsets, Subscription } from './types.js';
 
 export interface KafkaBusOptions {
   brokers: string[];
@@ -240,6 +240,24 @@ export class KafkaBus implements Bus {
       }));
     } catch (err) {
       throw translate(err, `fetching offsets of ${groupId}`);
+    }
+  }
+
+  /** The offsets of every partition of `topic`; a leader still moving (a topic just made) is retried for up to 15 s. */
+  async offsets(topic: string): Promise<PartitionOffsets[]> {
+    await this.connect();
+    const until = Date.now() + 15_000;
+    try {
+      const res = await withRetry(() => this.admin.fetchTopicOffsets(topic), {
+        initialDelayMs: 100,
+        maxDelayMs: 2_000,
+        keepGoing: () => Date.now() < until,
+      });
+      return res
+        .map((p) => ({ partition: p.partition, low: Number(p.low), high: Number(p.high) }))
+        .sort((a, b) => a.partition - b.partition);
+    } catch (err) {
+      throw translate(err, `fetching the offsets of ${topic}`);
     }
   }
 

@@ -4,7 +4,16 @@
 
 import { PassageError } from '../errors.js';
 import type { TopicSpec } from '../topics.js';
-import type { Bus, CommittedOffset, ConsumeOptions, InMessage, OutMessage, Subscription, TopicPartition } from './types.js';
+import type {
+  Bus,
+  CommittedOffset,
+  ConsumeOptions,
+  InMessage,
+  OutMessage,
+  PartitionOffsets,
+  Subscription,
+  TopicPartition,
+} from './types.js';
 
 export interface MemoryBusOptions {
   /** Most messages handed to one onBatch call (default 5000). */
@@ -77,6 +86,13 @@ export class MemoryBus implements Bus {
   /** Highest offset + 1 of every partition of `topic` (for tests and lag). */
   endOffsets(topic: string): number[] {
     return (this.topics.get(topic) ?? []).map((p) => p.length);
+  }
+
+  offsets(topic: string): Promise<PartitionOffsets[]> {
+    const parts = this.topics.get(topic);
+    if (parts === undefined) return Promise.reject(new PassageError('unknown_topic', `topic ${topic} does not exist`));
+    // Nothing is ever deleted here: every partition still holds its offset 0.
+    return Promise.resolve(parts.map((p, partition) => ({ partition, low: 0, high: p.length })));
   }
 
   committed(groupId: string, topic: string): Promise<CommittedOffset[]> {

@@ -76,6 +76,13 @@ export interface CommittedOffset {
   metadata: string | null;
 }
 
+/** The offsets a partition holds: `low` is its earliest retained offset, `high` the next offset to be written. */
+export interface PartitionOffsets {
+  partition: number;
+  low: number;
+  high: number;
+}
+
 export interface Bus {
   readonly kind: 'kafka' | 'memory';
   /** Creates missing topics with their partitions and configs (existing ones are left alone). */
@@ -83,6 +90,8 @@ export interface Bus {
   produce(topic: string, messages: OutMessage[]): Promise<void>;
   consume(opts: ConsumeOptions): Promise<Subscription>;
   committed(groupId: string, topic: string): Promise<CommittedOffset[]>;
+  /** The earliest retained and the next offset of every partition of `topic` (readers that start near the end). */
+  offsets(topic: string): Promise<PartitionOffsets[]>;
   /** True when the bus can take and serve messages now. */
   ping(): Promise<boolean>;
   close(): Promise<void>;
