@@ -9,6 +9,7 @@ import type { App } from '../../../shared/http.js';
 import { formatInstant } from '../../../shared/time.js';
 import { historyGrant, requireGrant } from '../../access/guard.js';
 import { AREA_FIELDS } from '../../areas.js';
+import { FORMAT_FIELD, sendFormatted, type Column } from '../../formats.js';
 import {
   AGGREGATE_FIELD,
   BREAKDOWN_FIELDS,
@@ -45,13 +46,13 @@ const Querystring = Type.Object(
     segment,
     breakdown,
     aggregate: AGGREGATE_FIELD,
-    format: Type.Literal('json', { default: 'json' }),
+    format: FORMAT_FIELD,
   },
   { additionalProperties: false },
 );
 
 export function flowsRoute(app: App, opts: FlowsRouteOptions): void {
-  app.get('/v1/flows', { preHandler: opts.auth, schema: { querystring: Querystring } }, async (req) => {
+  app.get('/v1/flows', { preHandler: opts.auth, schema: { querystring: Querystring } }, async (req, reply) => {
     const q = req.query;
     const range = timeRange(q);
     const bd = breakdownOf(q.source, q);
@@ -71,28 +72,45 @@ export function flowsRoute(app: App, opts: FlowsRouteOptions): void {
     const area = q.aggregate === 'area';
     const released = await releaseFlows(opts, rel, { ...query, breakdown: bd.filter, splitByBreakdown: bd.split }, area);
     const param = bd.param!; // every flow source has a breakdown
-    return {
-      query: {
-        ...query,
-        ...(bd.filter !== null ? { [param]: bd.filter } : {}),
-        breakdown: bd.split,
-        aggregate: q.aggregate,
-        ...(q.area === undefined ? {} : { area: q.area }),
-        ...(q.zone === undefined ? {} : { zone: q.zone }),
-        ...echoTimes(range, opts.timeZone),
+    const columns: Column[] = [
+      ...(area ? (['originCells', 'destinationCells'] as const) : (['originCell', 'destinationCell'] as const)),
+      'bucketStart',
+      'source',
+      ...(bd.split ? [param] : []),
+      'trips',
+      'avgDurationMin',
+      'suppressed',
+    ];
+    return sendFormatted(
+      req,
+      reply,
+      opts.store,
+      q.format,
+      {
+        query: {
+          ...query,
+          ...(bd.filter !== null ? { [param]: bd.filter } : {}),
+          breakdown: bd.split,
+          aggregate: q.aggregate,
+          ...(q.area === undefined ? {} : { area: q.area }),
+          ...(q.zone === undefined ? {} : { zone: q.zone }),
+          ...echoTimes(range, opts.timeZone),
+        },
+        privacy: rel.describe('flows'),
+        data: released.map((r) => ({
+          ...(area
+            ? { originCells: r.originCells, destinationCells: r.destinationCells }
+            : { originCell: r.originCell, destinationCell: r.destinationCell }),
+          bucketStart: formatInstant(r.bucketStartMs, opts.timeZone),
+          source: q.source,
+          ...('breakdown' in r ? { [param]: r.breakdown } : {}),
+          trips: r.trips,
+          avgDurationMin: r.avgDurationMin,
+          suppressed: r.suppressed,
+        })),
+        columns,
       },
-      privacy: rel.describe('flows'),
-      data: released.map((r) => ({
-        ...(area
-          ? { originCells: r.originCells, destinationCells: r.destinationCells }
-          : { originCell: r.originCell, destinationCell: r.destinationCell }),
-        bucketStart: formatInstant(r.bucketStartMs, opts.timeZone),
-        source: q.source,
-        ...('breakdown' in r ? { [param]: r.breakdown } : {}),
-        trips: r.trips,
-        avgDurationMin: r.avgDurationMin,
-        suppressed: r.suppressed,
-      })),
-    };
+      { timeoutMs: opts.queryTimeoutMs },
+    );
   });
 }

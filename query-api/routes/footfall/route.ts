@@ -12,6 +12,7 @@ import { formatInstant } from '../../../shared/time.js';
 import { historyGrant, requireGrant } from '../../access/guard.js';
 import { AREA_FIELDS } from '../../areas.js';
 import { enrichRows } from '../../enrich.js';
+import { FORMAT_FIELD, sendFormatted, type Column } from '../../formats.js';
 import {
   AGGREGATE_FIELD,
   BREAKDOWN_FIELDS,
@@ -56,13 +57,13 @@ const Querystring = Type.Object(
       description:
         'Attach the weather, events and incidents of each row’s cell and bucket (false: leave them out, faster; area rows have none).',
     }),
-    format: Type.Literal('json', { default: 'json' }),
+    format: FORMAT_FIELD,
   },
   { additionalProperties: false },
 );
 
 export function footfallRoute(app: App, opts: FootfallRouteOptions): void {
-  app.get('/v1/footfall', { preHandler: opts.auth, schema: { querystring: Querystring } }, async (req) => {
+  app.get('/v1/footfall', { preHandler: opts.auth, schema: { querystring: Querystring } }, async (req, reply) => {
     const q = req.query;
     const range = timeRange(q);
     const metric = metricOf(q.source, q.metric);
@@ -93,27 +94,45 @@ export function footfallRoute(app: App, opts: FootfallRouteOptions): void {
             { timeZone: opts.timeZone, timeoutMs: opts.queryTimeoutMs },
           )
         : null;
-    return {
-      query: {
-        ...query,
-        ...(bd.param !== null && bd.filter !== null ? { [bd.param]: bd.filter } : {}),
-        breakdown: bd.split,
-        aggregate: q.aggregate,
-        ...(q.area === undefined ? {} : { area: q.area }),
-        ...(q.zone === undefined ? {} : { zone: q.zone }),
-        ...echoTimes(range, opts.timeZone),
+    const columns: Column[] = [
+      area ? 'cells' : 'cell',
+      'bucketStart',
+      'source',
+      'metric',
+      ...(bd.split ? (['breakdown'] as const) : []),
+      'value',
+      'suppressed',
+      ...(context === null ? [] : (['weather', 'events', 'incidents'] as const)),
+    ];
+    return sendFormatted(
+      req,
+      reply,
+      opts.store,
+      q.format,
+      {
+        query: {
+          ...query,
+          ...(bd.param !== null && bd.filter !== null ? { [bd.param]: bd.filter } : {}),
+          breakdown: bd.split,
+          aggregate: q.aggregate,
+          ...(q.area === undefined ? {} : { area: q.area }),
+          ...(q.zone === undefined ? {} : { zone: q.zone }),
+          ...echoTimes(range, opts.timeZone),
+        },
+        privacy: rel.describe('footfall'),
+        data: released.map((r, i) => ({
+          ...(area ? { cells: r.cells } : { cell: r.cell }),
+          bucketStart: formatInstant(r.bucketStartMs, opts.timeZone),
+          source: q.source,
+          metric,
+          ...('breakdown' in r ? { breakdown: r.breakdown } : {}),
+          value: r.value,
+          suppressed: r.suppressed,
+          ...(context === null ? {} : context[i]),
+        })),
+        columns,
       },
-      privacy: rel.describe('footfall'),
-      data: released.map((r, i) => ({
-        ...(area ? { cells: r.cells } : { cell: r.cell }),
-        bucketStart: formatInstant(r.bucketStartMs, opts.timeZone),
-        source: q.source,
-        metric,
-        ...('breakdown' in r ? { breakdown: r.breakdown } : {}),
-        value: r.value,
-        suppressed: r.suppressed,
-        ...(context === null ? {} : context[i]),
-      })),
-    };
+      { timeoutMs: opts.queryTimeoutMs },
+    );
   });
 }
