@@ -78,7 +78,7 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel, { role });
   const embedded = config.kafka === null;
   const alone = embedded && role === 'all';
-  // The processor serves only /healthz, /readyz and /metrics: it needs neither secret.
+  // The processor serves only /healthz, /readyz and /metrics: it needs no admin key.
   const { value: key, generated } =
     role === 'processor'
       ? { value: '', generated: false }
@@ -103,8 +103,9 @@ async function main(): Promise<void> {
   const givenPrivacySecret = given(config.privacy);
   if (givenPrivacySecret !== '' && givenPrivacySecret.length < 32)
     throw new ConfigError([{ variable: 'PASSAGE_PRIVACY_SECRET_FILE', reason: 'must hold at least 32 characters' }]);
+  // The api role releases history and live feeds, the processor role publishes released windows.
   const privacySecret =
-    role === 'all' || role === 'api'
+    role === 'all' || role === 'api' || role === 'processor'
       ? Buffer.from(
           secretFor(config, givenPrivacySecret, 'PASSAGE_PRIVACY_SECRET', 'privacy-secret', alone, () =>
             randomBytes(32).toString('base64url'),

@@ -19,6 +19,9 @@ import { countOperator } from '../processors/footfall/processor.js';
 import { COUNT_SOURCES } from '../processors/footfall/steps.js';
 import { journeyOperator } from '../processors/flows/journeys.js';
 import { ContextSink } from '../processors/context/sink.js';
+import { Releaser } from '../processors/release/releaser.js';
+import { LiveHub } from '../query-api/live/hub.js';
+import { liveRoutes } from '../query-api/live/routes.js';
 import { Access } from '../query-api/access/index.js';
 import { loadCatalogMeta } from '../query-api/catalog/config.js';
 import { catalogRoutes } from '../query-api/catalog/routes.js';
@@ -79,6 +82,25 @@ export async function startPassage(config: Config, logger: Logger, opts: StartOp
   const contextSink = has('processor')
     ? new ContextSink({ bus: runtime.bus, codec: runtime.codec, store: runtime.store, topics: runtime.topics, logger })
     : null;
+  const privacy =
+    opts.privacySecret == null
+      ? null
+      : { secret: opts.privacySecret, defaults: config.privacy.defaults, datasets: config.privacy.datasets };
+  const releaser = has('processor')
+    ? new Releaser({
+        bus: runtime.bus,
+        codec: runtime.codec,
+        store: runtime.store,
+        topics: runtime.topics,
+        logger,
+        privacy,
+        timeZone: config.timeZone,
+        windowMs: config.processing.windowMs,
+      })
+    : null;
+  const hub = has('api')
+    ? new LiveHub({ bus: runtime.bus, codec: runtime.codec, topics: runtime.topics, logger, timeZone: config.timeZone })
+    : null;
   const app = await createHttpServer({
     logger,
     maxBodyBytes: config.ingest.maxBodyBytes,
@@ -87,6 +109,8 @@ export async function startPassage(config: Config, logger: Logger, opts: StartOp
       bus: () => runtime.bus.ping(),
       ...(processors.length > 0 ? { processor: () => processors.every((p) => p.ready()) } : {}),
       ...(contextSink ? { context: () => contextSink.ready() } : {}),
+      ...(releaser ? { releaser: () => releaser.ready() } : {}),
+      ...(hub ? { live: () => hub.ready() } : {}),
     },
   });
   const keys = new KeyStore(runtime.store, opts.adminKey);
@@ -115,12 +139,16 @@ export async function startPassage(config: Config, logger: Logger, opts: StartOp
       maxResultRows: config.query.maxResultRows,
       queryTimeoutMs: config.query.timeoutMs,
       zones,
-      ...(opts.privacySecret == null
-        ? {}
-        : { privacy: { secret: opts.privacySecret, defaults: config.privacy.defaults, datasets: config.privacy.datasets } }),
+      ...(privacy === null ? {} : { privacy }),
     };
     footfallRoute(app, history);
     flowsRoute(app, history);
+    await liveRoutes(app, {
+      hub: hub!,
+      auth: history.auth,
+      grants: access.grants,
+      meter: (principal, dataset, rows) => access.usage.add(principal, dataset, rows),
+    });
     zoneRoutes(app, { zones });
     catalogRoutes(app, {
       meta: catalogMeta,
@@ -133,6 +161,8 @@ export async function startPassage(config: Config, logger: Logger, opts: StartOp
   }
   for (const p of processors) await p.start();
   await contextSink?.start();
+  await releaser?.start();
+  await hub?.start();
   const simulator = opts.simulate === true && edge !== null ? embeddedSimulator(runtime, edge, logger) : null;
   await simulator?.start();
 
@@ -144,6 +174,8 @@ export async function startPassage(config: Config, logger: Logger, opts: StartOp
     close: async () => {
       await simulator?.stop();
       await app.close();
+      await hub?.stop();
+      await releaser?.stop();
       for (const p of processors) await p.stop();
       await contextSink?.stop();
       await runtime.close();

@@ -7,7 +7,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryBus } from '../../shared/bus/memory.js';
 import { startPassage, type Passage } from '../../shared/passage.js';
 import { LocalSchemaRegistry } from '../../shared/registry/local.js';
-import { chdbStore, quietLogger, TEST_ADMIN_KEY, TEST_PSEUDONYM_SECRET, testConfig } from '../../shared/testing/fixtures.js';
+import {
+  chdbStore,
+  quietLogger,
+  TEST_ADMIN_KEY,
+  TEST_PRIVACY_SECRET,
+  TEST_PSEUDONYM_SECRET,
+  testConfig,
+} from '../../shared/testing/fixtures.js';
 import { RAW_SOURCES } from '../../shared/topics.js';
 import { simulateCommand } from './cli.js';
 
@@ -30,6 +37,7 @@ describe('passage simulate', () => {
       role: 'all',
       adminKey: TEST_ADMIN_KEY,
       pseudonymSecret: TEST_PSEUDONYM_SECRET,
+      privacySecret: TEST_PRIVACY_SECRET,
       overrides: { bus: new MemoryBus(), codec: new LocalSchemaRegistry(), store: await chdbStore() },
       simulate: true,
     });
