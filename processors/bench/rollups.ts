@@ -21,6 +21,7 @@ import { DAY_MS } from '../../shared/time.js';
 import { groupCells, rollupSql, runRollup, type Bucket, type Rollup, type RollupLimits, type RollupTable } from '../../query-api/rollup.js';
 import { fmtBytes, fmtInt, fmtRatio, judge, table, verdict, type Goal } from './report.js';
 import { tableStats, type TableStats } from './storage.js';
+import { mulberry32 } from '../../ingest/simulate/random.js';
 
 const HELP = `npm run bench:rollups -- [options]
 
@@ -62,21 +63,9 @@ const START_MS = Date.UTC(2025, 0, 1);
 const PER_DISTRICT = 25;
 const CHUNK_DAYS = 10;
 
-/** mulberry32: a small seeded PRNG, so a seed always picks the same cells. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** `n` res-10 cells, PER_DISTRICT in each res-8 cell of a spiral around Copenhagen's centre (sensors cluster). */
 function pickCells(n: number, seed: number, skipDistricts = 0): string[] {
-  const random = prng(seed);
+  const random = mulberry32(seed);
   const districts = gridDisk(latLngToCell(55.6761, 12.5683, 8), 12).slice(skipDistricts);
   const cells: string[] = [];
   for (const d of districts) {
