@@ -16,7 +16,7 @@ import { BREAKDOWN_FIELDS, breakdownOf, cellList, parseCells } from '../history.
 import { LATTICE_BUCKETS } from '../privacy/release.js';
 import { groupCells } from '../rollup.js';
 import { FLOW_SOURCES } from '../routes/flows/query.js';
-import { METRICS, metricOf, SOURCES } from '../routes/footfall/query.js';
+import { MEASURE_FIELDS, metricOf } from '../routes/footfall/query.js';
 
 const LIVE_FIELDS = {
   resolution: Type.Optional(
@@ -38,19 +38,7 @@ const LIVE_FIELDS = {
 export const FootfallLiveQuery = Type.Object(
   {
     cells: Type.Optional(cellList('Comma-separated H3 cells (resolution 7–10); every cell when left out (admin keys only).')),
-    source: Type.Union(
-      SOURCES.map((s) => Type.Literal(s)),
-      { default: 'camera' },
-    ),
-    metric: Type.Optional(
-      Type.Union(
-        METRICS.map((m) => Type.Literal(m)),
-        {
-          description:
-            'camera, ticketing: footfall (default), entries, exits; wifi: unique_visitors (default), dwell_avg_min; telco: presence',
-        },
-      ),
-    ),
+    ...MEASURE_FIELDS,
     ...LIVE_FIELDS,
   },
   { additionalProperties: false },

@@ -6,6 +6,7 @@
 // bucket and cell. Each metric is read as the exact parts the release layer noises one by one
 // (query-api/routes/footfall/release.ts): one count, or a mean's sum and count.
 
+import { Type } from '@sinclair/typebox';
 import { badRequest } from '../../../shared/errors.js';
 import type { Store } from '../../../shared/store/types.js';
 import { groupCells, runRollup, type Bucket, type RollupLimits, type RollupTable } from '../../rollup.js';
@@ -51,6 +52,23 @@ export const SOURCE_METRICS = {
 export type Source = keyof typeof SOURCE_METRICS;
 export const SOURCES = Object.keys(SOURCE_METRICS) as Source[];
 export const METRICS = [...new Set(Object.values(SOURCE_METRICS).flatMap((s) => Object.keys(s.metrics)))];
+
+/** Querystring fields of what a footfall request measures, shared by the history route and the live feed. */
+export const MEASURE_FIELDS = {
+  source: Type.Union(
+    SOURCES.map((s) => Type.Literal(s)),
+    { default: 'camera' },
+  ),
+  metric: Type.Optional(
+    Type.Union(
+      METRICS.map((m) => Type.Literal(m)),
+      {
+        description:
+          'camera, ticketing: footfall (default), entries, exits; wifi: unique_visitors (default), dwell_avg_min; telco: presence',
+      },
+    ),
+  ),
+};
 
 /** How `metric` of `source` is read: a count, or a mean of a sum over a count. */
 export function metricSql(source: Source, metric: string): MetricSql {

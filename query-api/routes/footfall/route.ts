@@ -27,7 +27,7 @@ import {
   type HistoryRouteOptions,
 } from '../../history.js';
 import type { Bucket } from '../../rollup.js';
-import { METRICS, metricOf, SOURCES } from './query.js';
+import { MEASURE_FIELDS, metricOf } from './query.js';
 import { releaseFootfall } from './release.js';
 
 export type FootfallRouteOptions = HistoryRouteOptions;
@@ -37,19 +37,7 @@ const Querystring = Type.Object(
     cells: Type.Optional(cellList('Comma-separated H3 cells (resolution 7–10); or give `area` or `zone`.')),
     ...AREA_FIELDS,
     ...TIME_FIELDS,
-    source: Type.Union(
-      SOURCES.map((s) => Type.Literal(s)),
-      { default: 'camera' },
-    ),
-    metric: Type.Optional(
-      Type.Union(
-        METRICS.map((m) => Type.Literal(m)),
-        {
-          description:
-            'camera, ticketing: footfall (default), entries, exits; wifi: unique_visitors (default), dwell_avg_min; telco: presence',
-        },
-      ),
-    ),
+    ...MEASURE_FIELDS,
     ...BREAKDOWN_FIELDS,
     aggregate: AGGREGATE_FIELD,
     enrich: Type.Boolean({
