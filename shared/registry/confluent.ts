@@ -89,9 +89,10 @@ export class ConfluentSchemaRegistry implements SchemaCodec {
     try {
       schema = await this.registry.getSchema(schemaId);
     } catch (err) {
-      const s = status(err);
-      if (s === 404 || s === 422 || s === 400)
-        throw new PassageError('unknown_schema', `schema id ${schemaId} is not in the registry`, { cause: err });
+      // NOTE: only a 404 means the id is unknown. The registry client reports a network failure (a
+      // refused or reset connection) as status 400, which must stay retriable: taking it for bad data
+      // would dead-letter good records while the registry is unreachable.
+      if (status(err) === 404) throw new PassageError('unknown_schema', `schema id ${schemaId} is not in the registry`, { cause: err });
       throw unavailable(`fetching schema ${schemaId}`, err);
     }
     let value: Record<string, unknown>;
