@@ -26,7 +26,7 @@ import type { Logger } from '../../shared/log.js';
 import { counter, gauge, histogram } from '../../shared/metrics.js';
 import type { SchemaCodec } from '../../shared/registry/types.js';
 import type { StepResult } from '../../shared/result.js';
-import { withRetry } from '../../shared/retry.js';
+import { withRetry, type RetryOptions } from '../../shared/retry.js';
 import type { Store } from '../../shared/store/types.js';
 import type { RawSource, Topics } from '../../shared/topics.js';
 import { decodeMeta, encodeMeta } from '../commit-meta.js';
@@ -237,19 +237,35 @@ export class StreamProcessor<S extends RawSource, R> implements Processor {
     return st;
   }
 
+  /**
+   * Retry options inside a batch: stop once the batch is stale, and keep the group membership alive
+   * while waiting (a long outage would otherwise outlast the session timeout and cost a rebalance).
+   */
+  private inBatch(ctx: BatchContext, onRetry?: (err: unknown, attempt: number, delayMs: number) => void): RetryOptions {
+    return {
+      keepGoing: () => ctx.isRunning(),
+      // Heartbeats at least this often, well inside the session timeout.
+      maxDelayMs: 5_000,
+      onRetry: (err, attempt, delayMs) => {
+        onRetry?.(err, attempt, delayMs);
+        ctx.heartbeat().catch(() => undefined);
+      },
+    };
+  }
+
   /** Decodes and prepares one message. A registry that is down is waited for (unready meanwhile), never taken for bad data. */
   private async prepare(m: InMessage, ctx: BatchContext): Promise<StepResult<R>> {
-    const decoded = await withRetry(() => decodeRaw(this.source, m, this.deps.codec, this.deps.maxFutureMs), {
-      keepGoing: () => ctx.isRunning(),
-      onRetry: (err, attempt, delayMs) => {
+    const decoded = await withRetry(
+      () => decodeRaw(this.source, m, this.deps.codec, this.deps.maxFutureMs),
+      this.inBatch(ctx, (err, attempt, delayMs) => {
         this.registryFailing = true;
         registryRetries.inc({ source: this.source });
         this.log.warn({ err: errorMessage(err), attempt, delayMs }, 'schema registry unreachable; retrying');
-      },
-    });
+      }),
+    );
     this.registryFailing = false;
     if (decoded.kind !== 'ok') return decoded;
-    return withRetry(() => this.spec.prepare(decoded.value), { keepGoing: () => ctx.isRunning() });
+    return withRetry(() => this.spec.prepare(decoded.value), this.inBatch(ctx));
   }
 
   private async onBatch(batch: PartitionBatch, ctx: BatchContext): Promise<void> {
@@ -263,7 +279,7 @@ export class StreamProcessor<S extends RawSource, R> implements Processor {
     }
     const prepared: StepResult<R>[] = [];
     for (const m of batch.messages) prepared.push(await this.prepare(m, ctx));
-    const seen = await this.alreadyCounted(batch, st, prepared);
+    const seen = await this.alreadyCounted(batch, st, prepared, ctx);
     for (const [i, m] of batch.messages.entries()) {
       if (!ctx.isRunning()) return;
       const p = prepared[i]!;
@@ -297,20 +313,29 @@ export class StreamProcessor<S extends RawSource, R> implements Processor {
    * only come from an attempt of the same write before a crash, which must be repeated exactly
    * (same rows, same token).
    */
-  private async alreadyCounted(batch: PartitionBatch, st: PartitionState<R>, prepared: StepResult<R>[]): Promise<Set<string>> {
+  private async alreadyCounted(
+    batch: PartitionBatch,
+    st: PartitionState<R>,
+    prepared: StepResult<R>[],
+    ctx: BatchContext,
+  ): Promise<Set<string>> {
     const recordId = this.spec.recordId;
     if (recordId === undefined) return new Set();
     const ids = prepared.flatMap((p, i) =>
       p.kind === 'ok' && (st.replayUntil === null || batch.messages[i]!.offset >= st.replayUntil) ? [recordId(p.value)] : [],
     );
     if (ids.length === 0) return new Set();
-    const rows = await withRetry(() =>
-      this.deps.store.query<{ record_id: string }>(
-        `SELECT DISTINCT record_id FROM {db:Identifier}.seen_records
+    const rows = await withRetry(
+      () =>
+        this.deps.store.query<{ record_id: string }>(
+          `SELECT DISTINCT record_id FROM {db:Identifier}.seen_records
          WHERE source = {source:String} AND record_id IN {ids:Array(String)}
            AND NOT (topic = {topic:String} AND partition = {partition:UInt32} AND offset >= {from:UInt64})`,
-        { source: this.source, ids, topic: this.topic, partition: batch.partition, from: st.from ?? batch.messages[0]!.offset },
-      ),
+          { source: this.source, ids, topic: this.topic, partition: batch.partition, from: st.from ?? batch.messages[0]!.offset },
+        ),
+      this.inBatch(ctx, () => {
+        this.storeFailing = true;
+      }),
     );
     return new Set(rows.map((r) => r.record_id));
   }
@@ -342,8 +367,7 @@ export class StreamProcessor<S extends RawSource, R> implements Processor {
   /** Writes what `st` holds for offsets [st.from, to] exactly once, then commits to + 1. */
   private async write(st: PartitionState<R>, partition: number, ctx: BatchContext, to: number, announced: boolean): Promise<void> {
     const from = st.from ?? to;
-    const keepGoing = (): boolean => ctx.isRunning();
-    if (st.letters.length > 0) await withRetry(() => this.dlq.send(st.letters), { keepGoing });
+    if (st.letters.length > 0) await withRetry(() => this.dlq.send(st.letters), this.inBatch(ctx));
     st.letters = [];
     const tables = st.op.take();
     const replay = st.op.checkpoint();
@@ -357,19 +381,19 @@ export class StreamProcessor<S extends RawSource, R> implements Processor {
     // repeats all of them, and the repeated ones are dropped by their token.
     for (const w of writes) {
       const end = writeSeconds.startTimer({ table: w.table });
-      await withRetry(() => this.deps.store.insert(w.table, w.rows, { dedupToken: token }), {
-        keepGoing,
-        onRetry: (err: unknown, attempt: number, delayMs: number) => {
+      await withRetry(
+        () => this.deps.store.insert(w.table, w.rows, { dedupToken: token }),
+        this.inBatch(ctx, (err, attempt, delayMs) => {
           this.storeFailing = true;
           storeRetries.inc({ table: w.table });
           this.log.warn({ err: errorMessage(err), table: w.table, attempt, delayMs }, 'store write failed; retrying');
-        },
-      });
+        }),
+      );
       end();
     }
     this.storeFailing = false;
     // Before the commit: a crash in between repeats the write and the notices (at least once).
-    await withRetry(() => this.notices.send(this.changes(st, partition, tables)), { keepGoing });
+    await withRetry(() => this.notices.send(this.changes(st, partition, tables)), this.inBatch(ctx));
     st.closedSinceWrite.clear();
     const tracker = st.tracker.state();
     await ctx.commit(to + 1, encodeMeta({ pending: null, tracker, replay }));
