@@ -262,6 +262,7 @@ describe.runIf(brokers !== null && registryUrl !== null)(
       const codec = new ConfluentSchemaRegistry(registryUrl!);
       await codec.register(subjectOf(rawTopic), loadSchema('raw-camera'));
       await codec.register(subjectOf(topics.dlq()), loadSchema('dlq'));
+      await codec.register(subjectOf(topics.windows()), loadSchema('windows'));
       for (let i = 0; i < sequence.length; i += 5000) {
         const chunk = sequence.slice(i, i + 5000);
         const messages = await Promise.all(
