@@ -12,8 +12,7 @@ import type { Zones } from './zones/zones.js';
 import type { AuthHook } from '../shared/http.js';
 import type { GrantSource } from './access/guard.js';
 import type { Store } from '../shared/store/types.js';
-import { DateTime } from 'luxon';
-import { formatInstant, parseInstant } from '../shared/time.js';
+import { formatInstant, HOUR_MS, MINUTE_MS, parseInstant, ZoneCalendar } from '../shared/time.js';
 import type { PrivacyDataset } from '../shared/privacy.js';
 import { Releaser, type PrivacyOptions } from './privacy/release.js';
 import { BUCKETS, type Bucket, type RollupLimits } from './rollup.js';
@@ -202,9 +201,35 @@ export function echoTimes(range: { from: number; to: number }, timeZone: string)
   return { from: formatInstant(range.from, timeZone), to: formatInstant(range.to, timeZone), timeZone };
 }
 
-const BUCKET_LENGTH = { '5m': { minutes: 5 }, '15m': { minutes: 15 }, '1h': { hours: 1 }, '1d': { days: 1 }, '1w': { weeks: 1 } } as const;
+/** The start of the `bucket` holding `ms`: 5m and 15m on the UTC grid (every zone's offset is a multiple of 15 minutes), hours, days and ISO weeks (Monday) in `timeZone`. */
+export function bucketStartOf(ms: number, bucket: Bucket, timeZone: string): number {
+  switch (bucket) {
+    case '5m':
+    case '15m': {
+      const step = (bucket === '5m' ? 5 : 15) * MINUTE_MS;
+      return Math.floor(ms / step) * step;
+    }
+    case '1h':
+      return ZoneCalendar.of(timeZone).startOf(ms, 'hour');
+    case '1d':
+      return ZoneCalendar.of(timeZone).startOf(ms, 'day');
+    case '1w':
+      return ZoneCalendar.of(timeZone).startOf(ms, 'week');
+  }
+}
 
 /** The end (exclusive) of the bucket starting at `startMs`: calendar days and weeks in `timeZone` (23 or 25 hours on DST days). */
 export function bucketEnd(startMs: number, bucket: Bucket, timeZone: string): number {
-  return DateTime.fromMillis(startMs, { zone: timeZone }).plus(BUCKET_LENGTH[bucket]).toMillis();
+  switch (bucket) {
+    case '5m':
+      return startMs + 5 * MINUTE_MS;
+    case '15m':
+      return startMs + 15 * MINUTE_MS;
+    case '1h':
+      return startMs + HOUR_MS;
+    case '1d':
+      return ZoneCalendar.of(timeZone).plusDays(startMs, 1);
+    case '1w':
+      return ZoneCalendar.of(timeZone).plusDays(startMs, 7);
+  }
 }

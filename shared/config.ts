@@ -264,6 +264,10 @@ export const SPEC = {
     default: '',
     desc: 'A JSON file of catalog metadata (title, publisher, licence, terms, price, per-dataset overrides) merged over the shipped defaults (query-api/catalog/defaults.json).',
   }),
+  PASSAGE_LIVE_HORIZON_MS: nonNegativeInt({
+    default: 2 * 24 * 3600 * 1000,
+    desc: 'The live feeds carry buckets that ended at most this long ago (ms, default 2 days); older windows — a backfill, a late vendor upload — reach history only. 0: no limit.',
+  }),
   PASSAGE_MAX_FUTURE_MS: positiveInt({
     default: 15 * 60 * 1000,
     desc: 'Records whose end is further than this in the future are rejected (ms).',
@@ -324,6 +328,8 @@ export interface Config {
     merakiValidator: string;
   };
   query: { timeoutMs: number; maxResultRows: number };
+  /** Live feeds: buckets that ended longer ago than this are not released live (ms; 0: no limit). */
+  live: { horizonMs: number };
   /** Extra zones (GeoJSON FeatureCollection) and catalog metadata (JSON) files; null: the shipped ones only. */
   zonesFile: string | null;
   catalogFile: string | null;
@@ -433,6 +439,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       merakiValidator: e.PASSAGE_MERAKI_VALIDATOR,
     },
     query: { timeoutMs: e.PASSAGE_QUERY_TIMEOUT_MS, maxResultRows: e.PASSAGE_MAX_RESULT_ROWS },
+    live: { horizonMs: e.PASSAGE_LIVE_HORIZON_MS },
     zonesFile: e.PASSAGE_ZONES_FILE === '' ? null : path.resolve(e.PASSAGE_ZONES_FILE),
     catalogFile: e.PASSAGE_CATALOG_FILE === '' ? null : path.resolve(e.PASSAGE_CATALOG_FILE),
   });

@@ -96,6 +96,7 @@ export async function startPassage(config: Config, logger: Logger, opts: StartOp
         privacy,
         timeZone: config.timeZone,
         windowMs: config.processing.windowMs,
+        horizonMs: config.live.horizonMs,
       })
     : null;
   const hub = has('api')

@@ -10,7 +10,7 @@ import { Releaser as NoiseReleaser, SENSITIVITY, unitKey, type PrivacyOptions } 
 import { StreamProcessor } from '../core/processor.js';
 import { telcoOperator } from '../devices/telco.js';
 import { FootfallProcessor } from '../footfall/processor.js';
-import { Releaser } from './releaser.js';
+import { Releaser, type ReleaserOptions } from './releaser.js';
 
 const T0 = Date.UTC(2026, 10, 20, 10, 0);
 const MIN = 60_000;
@@ -50,7 +50,7 @@ interface Released {
   kind: 'window' | 'correction';
 }
 
-async function setup(privacy: Partial<PrivacyOptions['defaults']>) {
+async function setup(privacy: Partial<PrivacyOptions['defaults']>, releaserOptions: Partial<ReleaserOptions> = {}) {
   const bus = new MemoryBus({ retryBackoffMs: 10 });
   const codec = new LocalSchemaRegistry();
   const topics = new Topics();
@@ -66,7 +66,13 @@ async function setup(privacy: Partial<PrivacyOptions['defaults']>) {
     maxFutureMs: config.ingest.maxFutureMs,
   });
   const options: PrivacyOptions = { secret: SECRET, defaults: { k: 1, epsilon: 1, noise: 'on', ...privacy }, datasets: {} };
-  const releaser = new Releaser({ ...deps, privacy: options, timeZone: config.timeZone, windowMs: config.processing.windowMs });
+  const releaser = new Releaser({
+    ...deps,
+    privacy: options,
+    timeZone: config.timeZone,
+    windowMs: config.processing.windowMs,
+    ...releaserOptions,
+  });
   const produce = async (records: Record<string, unknown>[]) =>
     bus.produce(
       topics.raw('camera'),
@@ -229,6 +235,30 @@ describe('Releaser', () => {
     );
     // exits did not change: not published again.
     expect(after.filter((x) => x.kind === 'correction' && x.metric === 'exits')).toEqual([]);
+  });
+
+  it('leaves buckets that ended before the live horizon to history', async () => {
+    // The wall clock a day and 20 minutes after T0, a horizon of a day: live from T0 + 20 min.
+    const t = await setup({ noise: 'off' }, { horizonMs: 24 * 60 * MIN, now: () => T0 + 24 * 60 * MIN + 20 * MIN });
+    cleanup.push(
+      () => t.store.close(),
+      () => t.processor.stop(),
+      () => t.releaser.stop(),
+    );
+    await t.processor.start();
+    await t.releaser.start();
+    await t.produce(Array.from({ length: 40 }, (_, i) => camera(i)));
+    const out = await eventually(t.released, (r) => r.some((x) => x.bucket === '15m' && x.bucketStart === T0 + 15 * MIN), 20_000);
+    const starts = (bucket: string) =>
+      [...new Set(out.filter((x) => x.bucket === bucket && x.metric === 'footfall').map((x) => (x.bucketStart - T0) / MIN))].sort(
+        (a, b) => a - b,
+      );
+    // 5m windows ending at or before T0 + 20 min are history only; the 15m bucket [T0+15, T0+30) ends after it.
+    // ([T0+35, T0+40) may close by idleness meanwhile.)
+    expect(starts('5m').filter((m) => m < 35)).toEqual([20, 25, 30]);
+    expect(starts('15m')).toEqual([15]);
+    // The stored aggregates have every window: the horizon only limits what goes live.
+    expect(await t.exact(10, T0)).toBe(25);
   });
 
   it('publishes only released values: noisy, never below k, a suppressed first release not at all', async () => {

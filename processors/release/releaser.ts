@@ -19,6 +19,12 @@
 // row that is listed with or without data, would otherwise say exactly that the cell had someone in
 // it; once published, a unit that becomes suppressed is published as such (value null).
 //
+// Horizon. Live feeds are for what happens now: a bucket that ended longer than `horizonMs` ago
+// (wall clock, PASSAGE_LIVE_HORIZON_MS) is not released live — a backfill of last year or a vendor's
+// late upload reaches history (/v1/footfall, /v1/flows) only, counted in
+// passage_release_beyond_horizon_total. Without it a backfill would publish every unit of its
+// history on the live topics (a week of 82 turnstile stations is ~5 million units).
+//
 // Delivery: published, then recorded in `releases`, then the notice offset committed; a crash in
 // between publishes a unit again with the same revision and value (at least once).
 
@@ -33,8 +39,9 @@ import type { Store } from '../../shared/store/types.js';
 import { clickhouseTime, DAY_MS } from '../../shared/time.js';
 import { RELEASE_KINDS, RELEASE_PARTITIONS, subjectOf, type ReleaseKind, type Topics } from '../../shared/topics.js';
 import { LATTICE_BUCKETS, Releaser as NoiseReleaser, type LatticeBucket, type PrivacyOptions } from '../../query-api/privacy/release.js';
+import { bucketEnd, bucketStartOf } from '../../query-api/history.js';
 import { BUCKETS } from '../../query-api/rollup.js';
-import { bucketEnd, bucketStartOf, DATASET_OF, targetsOf, UnitReader, type Candidate, type Target, type UnitRange } from './units.js';
+import { DATASET_OF, targetsOf, UnitReader, type Candidate, type Target, type UnitRange } from './units.js';
 
 const publishedTotal = counter(
   'release_units_total',
@@ -52,6 +59,11 @@ const noticesTotal = counter('release_notices_total', 'Window notices read by th
 const skippedTotal = counter(
   'release_skipped_buckets_total',
   'Coarser buckets the watermark passed more than PASSAGE_RELEASE_CATCH_UP behind it, not released (a long outage or a jump in time)',
+  ['bucket'],
+);
+const beyondHorizonTotal = counter(
+  'release_beyond_horizon_total',
+  'Bucket ranges named by window notices that ended longer than PASSAGE_LIVE_HORIZON_MS ago, not released live (history only)',
   ['bucket'],
 );
 const delaySeconds = histogram(
@@ -86,6 +98,10 @@ export interface ReleaserOptions {
   queryTimeoutMs?: number;
   /** Coarser buckets the watermark passed longer ago than this are not released (ms, default 8 days). */
   catchUpMs?: number;
+  /** Buckets that ended longer ago than this (wall clock) are not released (ms; 0 or unset: no limit). */
+  horizonMs?: number;
+  /** The wall clock (tests). */
+  now?: () => number;
 }
 
 interface Notice {
@@ -143,6 +159,8 @@ export class Releaser {
   private readonly log: Logger;
   private readonly buckets: readonly LatticeBucket[];
   private readonly catchUpMs: number;
+  private readonly horizonMs: number;
+  private readonly now: () => number;
   private reader: UnitReader | null = null;
   private sub: Subscription | null = null;
   private states = new Map<number, PartitionState>();
@@ -153,6 +171,8 @@ export class Releaser {
     this.log = opts.logger.child({ component: 'releaser' });
     this.buckets = opts.buckets ?? LATTICE_BUCKETS;
     this.catchUpMs = opts.catchUpMs ?? 8 * DAY_MS;
+    this.horizonMs = opts.horizonMs ?? 0;
+    this.now = opts.now ?? Date.now;
   }
 
   async start(): Promise<void> {
@@ -215,6 +235,7 @@ export class Releaser {
     const st = await this.stateFor(batch.partition);
     const watermarks = new Map(st.watermarks);
     const work = new Map<string, StreamWork>();
+    const horizon = this.horizonMs > 0 ? this.now() - this.horizonMs : -Infinity;
     for (const m of batch.messages) {
       const n = await this.decode(m.value);
       if (n === null) continue;
@@ -229,7 +250,7 @@ export class Releaser {
       const wk = work.get(stream) ?? new StreamWork(targets);
       work.set(stream, wk);
       wk.oldestNoticeAt = Math.min(wk.oldestNoticeAt, n.at);
-      this.plan(wk, n, watermarks);
+      this.plan(wk, n, watermarks, horizon);
     }
     for (const wk of work.values()) {
       if (!ctx.isRunning()) return;
@@ -256,8 +277,11 @@ export class Releaser {
     }
   }
 
-  /** Adds the bucket ranges notice `n` touches to `wk`, moving the stream's watermark. */
-  private plan(wk: StreamWork, n: Notice, watermarks: Map<string, number>): void {
+  /**
+   * Adds the bucket ranges notice `n` touches to `wk`, moving the stream's watermark; buckets that
+   * ended before `horizon` (epoch ms) are left to history.
+   */
+  private plan(wk: StreamWork, n: Notice, watermarks: Map<string, number>, horizon: number): void {
     const { timeZone, windowMs } = this.opts;
     const stream = `${n.source}:${n.dataset}`;
     const w = n.windowStart;
@@ -265,22 +289,28 @@ export class Releaser {
     const after = n.change === 'closed' ? Math.max(before, w + windowMs) : before;
     watermarks.set(stream, after);
     for (const bucket of this.buckets) {
+      // The first bucket that ends after the horizon: the one holding it.
+      const live = Number.isFinite(horizon) ? bucketStartOf(horizon, bucket, timeZone) : -Infinity;
+      const add = (from: number, to: number): void => {
+        if (from < live && to > from) beyondHorizonTotal.inc({ bucket });
+        wk.add(bucket, Math.max(from, live), to);
+      };
       const own = bucketStartOf(w, bucket, timeZone);
       // The bucket of the window itself, once due (5m: always).
-      if (bucket === '5m' || bucketEnd(own, bucket, timeZone) <= after) wk.add(bucket, own, own + 1);
+      if (bucket === '5m' || bucketEnd(own, bucket, timeZone) <= after) add(own, own + 1);
       // Buckets the watermark passed now: those ending in (before, after].
       if (bucket !== '5m' && after > before) {
         const from = bucketStartOf(before, bucket, timeZone);
         const to = bucketStartOf(after, bucket, timeZone);
         const floor = bucketStartOf(after - this.catchUpMs, bucket, timeZone);
-        if (from < floor) {
+        if (from < floor && floor >= live) {
           skippedTotal.inc({ bucket });
           this.log.warn(
             { stream, bucket, from: new Date(from).toISOString(), to: new Date(floor).toISOString() },
             'buckets passed too long ago; not released',
           );
         }
-        wk.add(bucket, Math.max(from, floor), to);
+        add(Math.max(from, floor), to);
       }
     }
   }

@@ -6,11 +6,9 @@
 // the footfall metrics' SQL), then their released values through the privacy release layer
 // (query-api/privacy/release.ts), exactly as /v1/footfall and /v1/flows release the same units.
 
-import { DateTime } from 'luxon';
 import { DURATION_CAP_MS } from '../../shared/privacy.js';
 import type { Store } from '../../shared/store/types.js';
-import { MINUTE_MS } from '../../shared/time.js';
-import { BREAKDOWN_PARAM, bucketEnd } from '../../query-api/history.js';
+import { BREAKDOWN_PARAM } from '../../query-api/history.js';
 import {
   LATTICE_RESOLUTIONS,
   releaseMean,
@@ -51,25 +49,6 @@ export function targetsOf(source: string, dataset: string): Target[] {
 
 /** The dataset (catalog, grants, privacy settings) of each release kind. */
 export const DATASET_OF = { presence: 'footfall', flows: 'flows' } as const satisfies Record<ReleaseKind, string>;
-
-/** The start of the `bucket` holding `ms`, as the rollup computes it (1h/1d/1w in `timeZone`). */
-export function bucketStartOf(ms: number, bucket: LatticeBucket, timeZone: string): number {
-  switch (bucket) {
-    case '5m':
-    case '15m': {
-      const step = (bucket === '5m' ? 5 : 15) * MINUTE_MS;
-      return Math.floor(ms / step) * step;
-    }
-    case '1h':
-      return DateTime.fromMillis(ms, { zone: timeZone }).startOf('hour').toMillis();
-    case '1d':
-      return DateTime.fromMillis(ms, { zone: timeZone }).startOf('day').toMillis();
-    case '1w':
-      return DateTime.fromMillis(ms, { zone: timeZone }).startOf('week').toMillis(); // Monday, like toMonday
-  }
-}
-
-export { bucketEnd };
 
 /** One unit as released: what goes on the release topic (without revision and kind) and its key. */
 export interface Candidate {

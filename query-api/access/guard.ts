@@ -4,11 +4,10 @@
 // and every requested cell inside the area of such a grant. A refusal is a 403 naming the field
 // and the reason: no_grant, resolution_too_fine, outside_grant_period, outside_grant_area.
 
-import { DateTime } from 'luxon';
 import type { FastifyRequest } from 'fastify';
 import { PassageError } from '../../shared/errors.js';
 import { cellResolution } from '../../shared/h3.js';
-import { bucketEnd } from '../history.js';
+import { bucketEnd, bucketStartOf } from '../history.js';
 import type { Bucket } from '../rollup.js';
 import type { Dataset } from '../datasets.js';
 import type { ActiveGrant } from './grants.js';
@@ -130,32 +129,12 @@ export async function requireGrant(
   return { until };
 }
 
-function bucketStart(ms: number, bucket: Bucket, timeZone: string): number {
-  const t = DateTime.fromMillis(ms, { zone: timeZone });
-  switch (bucket) {
-    case '5m':
-    case '15m': {
-      const n = bucket === '5m' ? 5 : 15;
-      return t
-        .startOf('minute')
-        .minus({ minutes: t.minute % n })
-        .toMillis();
-    }
-    case '1h':
-      return t.startOf('hour').toMillis();
-    case '1d':
-      return t.startOf('day').toMillis();
-    case '1w':
-      return t.startOf('week').toMillis(); // luxon weeks start on Monday, like toMonday
-  }
-}
-
 /**
  * The end of the data a history query releases: buckets starting in [from, to) are returned whole,
  * so the last one (the bucket holding to − 1 ms) may reach past `to`.
  */
 export function releasedUntil(to: number, bucket: Bucket, timeZone: string): number {
-  return bucketEnd(bucketStart(to - 1, bucket, timeZone), bucket, timeZone);
+  return bucketEnd(bucketStartOf(to - 1, bucket, timeZone), bucket, timeZone);
 }
 
 /** The grant request of a history route: its cells (parameter `field`), output resolution and whole buckets. */

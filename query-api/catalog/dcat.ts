@@ -7,10 +7,10 @@
 // the history endpoint plus the live feed, all served by one dcat:DataService (the API, described
 // by /openapi.json); adms:sample points at the released sample. Pure: built from its inputs.
 
-import { DateTime } from 'luxon';
 import { FLOW_SOURCES } from '../routes/flows/query.js';
 import { SOURCE_METRICS, SOURCES } from '../routes/footfall/query.js';
 import type { CatalogMeta } from './config.js';
+import { formatInstant } from '../../shared/time.js';
 
 export const CATALOG_DATASETS = ['footfall', 'flows'] as const;
 export type CatalogDataset = (typeof CATALOG_DATASETS)[number];
@@ -91,7 +91,7 @@ export type JsonLdDocument = Node & { '@context': typeof JSONLD_CONTEXT; '@id': 
 const iri = (id: string) => ({ '@id': id });
 
 function dateTime(ms: number, timeZone: string): Node {
-  return { '@type': 'xsd:dateTime', '@value': DateTime.fromMillis(ms, { zone: timeZone }).toISO({ suppressMilliseconds: true }) };
+  return { '@type': 'xsd:dateTime', '@value': formatInstant(ms, timeZone) };
 }
 
 function union(periods: (Period | undefined)[]): Period | null {

@@ -8,11 +8,11 @@
 
 import { Type, type Static } from '@sinclair/typebox';
 import { cellToParent } from 'h3-js';
-import { DateTime } from 'luxon';
 import { PassageError } from '../../shared/errors.js';
 import { PUBLIC_ROUTE, type App } from '../../shared/http.js';
 import type { Store } from '../../shared/store/types.js';
 import { formatInstant, HOUR_MS } from '../../shared/time.js';
+import { bucketStartOf } from '../history.js';
 import { FLOW_SOURCES } from '../routes/flows/query.js';
 import { SOURCES } from '../routes/footfall/query.js';
 import type { Zones } from '../zones/zones.js';
@@ -166,7 +166,7 @@ export function catalogRoutes(app: App, opts: CatalogRouteOptions): void {
       const s = datasetMeta(meta, dataset).sample;
       const cells = sampleCells(zones, s.zone, s.resolution);
       const latest = (await temporal())[dataset][source]?.end ?? Date.now();
-      const hour = DateTime.fromMillis(latest, { zone: opts.timeZone }).startOf('hour').toMillis();
+      const hour = bucketStartOf(latest, '1h', opts.timeZone);
       const to = hour < latest ? hour + HOUR_MS : hour;
       const from = to - s.hours * HOUR_MS;
       const params = new URLSearchParams({

@@ -5,12 +5,11 @@
 // data at all is never visible by a row being there or not.
 
 import { cellToChildren, cellToChildrenSize } from 'h3-js';
-import { DateTime } from 'luxon';
 import { CAMERA_CLASSES } from '../../schemas/records.js';
 import { TELCO_SEGMENTS } from '../../schemas/inputs.js';
 import { badRequest } from '../../shared/errors.js';
 import { cellResolution } from '../../shared/h3.js';
-import { MINUTE_MS } from '../../shared/time.js';
+import { HOUR_MS, MINUTE_MS, ZoneCalendar } from '../../shared/time.js';
 import type { LatticeBucket } from './release.js';
 
 /** The output cells of `cells` (resolution 7–10, none finer than `resolution`): themselves or their children, sorted, without repeats. */
@@ -53,32 +52,25 @@ export function bucketStarts(from: number, to: number, bucket: LatticeBucket, ti
     for (let t = Math.ceil(from / step) * step; t < to; t += step) push(t);
     return out;
   }
+  const cal = ZoneCalendar.of(timeZone);
   if (bucket === '1h') {
     // Local hours: sampled every 15 minutes, so zones with half-hour offsets and changes come out right.
     let last = -Infinity;
     for (let t = Math.floor(from / (15 * MINUTE_MS)) * 15 * MINUTE_MS; t < to; t += 15 * MINUTE_MS) {
-      const start = DateTime.fromMillis(t, { zone: timeZone }).startOf('hour').toMillis();
+      const start = cal.startOf(t, 'hour');
       if (start > last && start >= from && start < to) push(start);
       last = Math.max(last, start);
     }
     return out;
   }
   const unit = UNIT[bucket];
+  const days = unit === 'day' ? 1 : 7;
   const next = (ms: number): number => {
-    const d = DateTime.fromMillis(ms, { zone: timeZone });
-    const n = d
-      .plus(unit === 'day' ? { days: 1 } : { weeks: 1 })
-      .startOf(unit)
-      .toMillis();
+    const n = cal.startOf(cal.plusDays(ms, days), unit);
     // NOTE: a day whose midnight is skipped by a DST change can start after it; never go back.
-    return n > ms
-      ? n
-      : d
-          .plus(unit === 'day' ? { days: 1, hours: 2 } : { weeks: 1, hours: 2 })
-          .startOf(unit)
-          .toMillis();
+    return n > ms ? n : cal.startOf(cal.plusDays(ms, days) + 2 * HOUR_MS, unit);
   };
-  let t = DateTime.fromMillis(from, { zone: timeZone }).startOf(unit).toMillis();
+  let t = cal.startOf(from, unit);
   if (t < from) t = next(t);
   for (; t < to; t = next(t)) push(t);
   return out;
