@@ -1,7 +1,8 @@
 // The release layer on its own: lattice unit keys, deterministic Laplace noise, the threshold k,
 // area totals and means, and the differencing attacks they must withstand.
 import fc from 'fast-check';
-import { createSecretKey } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import { HmacSha256 } from '../../shared/hmac.js';
 import { describe, expect, it } from 'vitest';
 import { DURATION_CAP_MS } from '../../shared/privacy.js';
 import {
@@ -14,6 +15,8 @@ import {
   settingsFor,
   uniformFrom,
   unitKey,
+  footfallKeys,
+  LATTICE_RESOLUTIONS,
   type FootfallUnit,
   type LatticeBucket,
   type ReleaseSettings,
@@ -83,6 +86,30 @@ describe('lattice unit keys', () => {
     );
   });
 
+  it('are the same text when made for many units at once', () => {
+    const cell = fc.constantFrom('8a1f0583176ffff', '891f0583177ffff', '871f05831ffffff');
+    const common = {
+      source: fc.constantFrom('camera', 'ticketing', 'telco'),
+      metric: fc.string(),
+      breakdown: fc.option(fc.string({ unit: 'binary' })),
+      resolution: fc.constantFrom(...LATTICE_RESOLUTIONS),
+      bucket: fc.constantFrom(...LATTICE_BUCKETS),
+      bucketStartMs: fc.integer({ min: 0, max: 2 ** 42 }),
+    };
+    fc.assert(
+      fc.property(fc.record({ ...common, cell }), ({ cell: c, bucketStartMs, ...base }) => {
+        const u = { dataset: 'footfall' as const, ...base, cell: c, bucketStartMs };
+        expect(footfallKeys({ dataset: 'footfall', ...base })(c, bucketStartMs)).toBe(unitKey(u));
+      }),
+    );
+    expect(() =>
+      footfallKeys({ dataset: 'footfall', source: 'camera', metric: 'footfall', breakdown: null, resolution: 6, bucket: '1h' }),
+    ).toThrow(/outside the release lattice/);
+    expect(() =>
+      footfallKeys({ dataset: 'footfall', source: 'camera', metric: 'footfall', breakdown: null, resolution: 9, bucket: '1h' })('c', 1.5),
+    ).toThrow(/epoch milliseconds/);
+  });
+
   it('refuses anything outside the lattice', () => {
     expect(() => unitKey(unit({ resolution: 6 }))).toThrow(/outside the release lattice/);
     expect(() => unitKey(unit({ resolution: 11 }))).toThrow(/outside the release lattice/);
@@ -93,10 +120,15 @@ describe('lattice unit keys', () => {
 
 describe('deterministic Laplace noise', () => {
   it('draws uniforms in (0, 1) from the keyed hash, evenly', () => {
-    const key = createSecretKey(SECRET);
+    const key = new HmacSha256(SECRET);
     const us = Array.from({ length: 20_000 }, (_, i) => uniformFrom(key, `m${i}`));
     expect(us.every((u) => u > 0 && u < 1)).toBe(true);
     expect(uniformFrom(key, 'm7')).toBe(us[7]);
+    // The derivation every earlier answer used: the first 53 bits of node:crypto's HMAC-SHA256.
+    for (const m of ['m7', unitKey(unit()) + '|12', '["v1","flows","ticketing","trips","Métro",…]|0']) {
+      const h = createHmac('sha256', SECRET).update(m).digest();
+      expect(uniformFrom(key, m)).toBe((h.readUInt32BE(0) * 2 ** 21 + (h.readUInt32BE(4) >>> 11) + 0.5) / 2 ** 53);
+    }
     for (let d = 0; d < 10; d++) {
       const share = us.filter((u) => u >= d / 10 && u < (d + 1) / 10).length / us.length;
       expect(share).toBeGreaterThan(0.09);

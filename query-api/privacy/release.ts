@@ -31,7 +31,7 @@
 // - Sensitivity: 1 for counts (one crossing, tap, session, trip) and unique devices (one device per
 //   unit); DURATION_CAP_MS for dwell and duration sums, each visit and trip clamped to it.
 
-import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
+import { HmacSha256 } from '../../shared/hmac.js';
 import { DURATION_CAP_MS, type PrivacyDataset, type ReleaseSettings } from '../../shared/privacy.js';
 
 export type { ReleaseSettings } from '../../shared/privacy.js';
@@ -77,20 +77,42 @@ export type LatticeUnit = FootfallUnit | FlowUnit;
  * ticketing mode, can make two units share a key). Throws for anything outside the lattice.
  */
 export function unitKey(u: LatticeUnit): string {
-  if (!(LATTICE_RESOLUTIONS as readonly number[]).includes(u.resolution))
-    throw new Error(`resolution ${u.resolution} is outside the release lattice`);
-  if (!(LATTICE_BUCKETS as readonly string[]).includes(u.bucket)) throw new Error(`bucket ${u.bucket} is outside the release lattice`);
+  checkLattice(u);
   if (!Number.isSafeInteger(u.bucketStartMs)) throw new Error('a bucket start must be epoch milliseconds');
   const where = u.dataset === 'footfall' ? [u.cell] : [u.originCell, u.destinationCell];
   return JSON.stringify(['v1', u.dataset, u.source, u.metric, u.breakdown, ...where, u.resolution, u.bucket, u.bucketStartMs]);
 }
 
+function checkLattice(u: Pick<UnitBase, 'resolution' | 'bucket'>): void {
+  if (!(LATTICE_RESOLUTIONS as readonly number[]).includes(u.resolution))
+    throw new Error(`resolution ${u.resolution} is outside the release lattice`);
+  if (!(LATTICE_BUCKETS as readonly string[]).includes(u.bucket)) throw new Error(`bucket ${u.bucket} is outside the release lattice`);
+}
+
+/**
+ * unitKey of the footfall units of one answer, which differ only in their cell and bucket start:
+ * the same text (release.test.ts checks it), the shared fields checked and encoded once.
+ */
+export function footfallKeys(base: Omit<FootfallUnit, 'cell' | 'bucketStartMs'>): (cell: string, bucketStartMs: number) => string {
+  checkLattice(base);
+  const head = `${JSON.stringify(['v1', base.dataset, base.source, base.metric, base.breakdown]).slice(0, -1)},`;
+  const tail = `,${base.resolution},${JSON.stringify(base.bucket)},`;
+  return (cell, ms) => {
+    if (!Number.isSafeInteger(ms)) throw new Error('a bucket start must be epoch milliseconds');
+    return `${head}${JSON.stringify(cell)}${tail}${ms}]`;
+  };
+}
+
 const TWO_53 = 2 ** 53;
 
-/** A uniform number in (0, 1), never 0 or 1: the first 53 bits of HMAC-SHA256(secret, message), centred in its interval. */
-export function uniformFrom(secret: KeyObject, message: string): number {
-  const h = createHmac('sha256', secret).update(message).digest();
-  const n = h.readUInt32BE(0) * 2 ** 21 + (h.readUInt32BE(4) >>> 11);
+/**
+ * A uniform number in (0, 1), never 0 or 1: the first 53 bits of HMAC-SHA256(secret, message),
+ * centred in its interval. NOTE: this derivation must never change — new noise for a unit would be a
+ * second, independent release of it (release.test.ts pins it to node:crypto's HMAC).
+ */
+export function uniformFrom(hmac: HmacSha256, message: string): number {
+  const h = hmac.words(message);
+  const n = (h[0]! >>> 0) * 2 ** 21 + ((h[1]! >>> 0) >>> 11);
   return (n + 0.5) / TWO_53;
 }
 
@@ -135,14 +157,14 @@ export const SENSITIVITY = { count: 1, duration: DURATION_CAP_MS } as const;
 
 /** Noise for one dataset: a secret and that dataset's settings. */
 export class Releaser {
-  private readonly key: KeyObject;
+  private readonly hmac: HmacSha256;
 
   constructor(
     secret: Buffer,
     readonly settings: ReleaseSettings,
   ) {
     if (secret.length < 32 && settings.noise === 'on') throw new Error('the privacy secret must be at least 32 bytes');
-    this.key = createSecretKey(secret);
+    this.hmac = new HmacSha256(secret);
   }
 
   static of(p: PrivacyOptions, dataset: PrivacyDataset): Releaser {
@@ -160,7 +182,7 @@ export class Releaser {
   noisy(unit: LatticeUnit | string, exact: number, sensitivity: number): number {
     if (this.settings.noise === 'off') return exact;
     const key = typeof unit === 'string' ? unit : unitKey(unit);
-    const u = uniformFrom(this.key, `${key}|${revision(exact)}`);
+    const u = uniformFrom(this.hmac, `${key}|${revision(exact)}`);
     return exact + laplaceQuantile(u, sensitivity / this.settings.epsilon);
   }
 

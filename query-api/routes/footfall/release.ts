@@ -6,7 +6,7 @@
 import { DURATION_CAP_MS } from '../../../shared/privacy.js';
 import { limitsOf, MAX_AREA_UNITS, type HistoryRouteOptions } from '../../history.js';
 import { bucketStarts, checkSize, outputCellCount, outputCells, splitSize, splitValues, unionSorted } from '../../privacy/grid.js';
-import { releaseMean, releaseValue, SENSITIVITY, type FootfallUnit, type LatticeBucket, type Releaser } from '../../privacy/release.js';
+import { footfallKeys, releaseMean, releaseValue, SENSITIVITY, type LatticeBucket, type Releaser } from '../../privacy/release.js';
 import { groupCells } from '../../rollup.js';
 import { metricSql, queryFootfall, type FootfallQuery, type FootfallRow, type MetricSql, type Source } from './query.js';
 
@@ -79,49 +79,56 @@ export interface ReleasedRow {
 
 type Parts = FootfallRow['parts'];
 
-/** The exact parts by (cell, bucket, split value; '' unsplit). */
-function index(rows: readonly FootfallRow[], split: boolean) {
-  const exact = new Map<string, Parts>();
-  for (const r of rows) exact.set(`${r.cell}|${r.bucketStartMs}|${split ? (r.breakdown ?? '') : ''}`, r.parts);
+/** The exact parts by split value ('' unsplit), cell and bucket start. */
+function index(rows: readonly FootfallRow[], split: boolean): Map<string, Map<string, Map<number, Parts>>> {
+  const exact = new Map<string, Map<string, Map<number, Parts>>>();
+  for (const r of rows) {
+    const part = split ? (r.breakdown ?? '') : '';
+    let byCell = exact.get(part);
+    if (byCell === undefined) exact.set(part, (byCell = new Map<string, Map<number, Parts>>()));
+    let byBucket = byCell.get(r.cell);
+    if (byBucket === undefined) byCell.set(r.cell, (byBucket = new Map<number, Parts>()));
+    byBucket.set(r.bucketStartMs, r.parts);
+  }
   return exact;
 }
 
-/** Noisy parts of one unit (exact 0 without data). */
-function noisyParts(
+type Noisy = { value: number; sum: number; count: number };
+
+/**
+ * The noisy parts of the grid's units (exact 0 without data): for one breakdown value, a function of
+ * (cell, bucket start, exact parts). The unit keys of a breakdown value are made once.
+ */
+function noiseOf(
   rel: Releaser,
   g: FootfallGrid,
-  cell: string,
-  bucketStartMs: number,
-  breakdown: string | null,
-  parts: Parts | undefined,
-) {
-  const unit = (metric: string): FootfallUnit => ({
-    dataset: 'footfall',
-    source: g.source,
-    metric,
-    breakdown,
-    cell,
-    resolution: g.resolution,
-    bucket: g.bucket,
-    bucketStartMs,
-  });
-  if (g.sql.kind === 'count') {
-    const exact = parts !== undefined && 'value' in parts ? parts.value : 0;
-    return { value: rel.noisy(unit(g.metric), exact, SENSITIVITY.count), sum: 0, count: 0 };
-  }
-  const p = parts !== undefined && 'sum' in parts ? parts : { sum: 0, count: 0 };
-  return {
-    value: 0,
-    sum: rel.noisy(unit(g.sql.sum.metric), p.sum, SENSITIVITY.duration),
-    count: rel.noisy(unit(g.sql.count.metric), p.count, SENSITIVITY.count),
+): (bd: string | null) => (cell: string, bucketStartMs: number, parts: Parts | undefined) => Noisy {
+  const keys = (breakdown: string | null, metric: string) =>
+    footfallKeys({ dataset: 'footfall', source: g.source, metric, breakdown, resolution: g.resolution, bucket: g.bucket });
+  const sql = g.sql;
+  if (sql.kind === 'count')
+    return (bd) => {
+      const key = keys(bd, g.metric);
+      return (cell, b, parts) => {
+        const exact = parts !== undefined && 'value' in parts ? parts.value : 0;
+        return { value: rel.noisy(key(cell, b), exact, SENSITIVITY.count), sum: 0, count: 0 };
+      };
+    };
+  return (bd) => {
+    const sumKey = keys(bd, sql.sum.metric);
+    const countKey = keys(bd, sql.count.metric);
+    return (cell, b, parts) => {
+      const p = parts !== undefined && 'sum' in parts ? parts : { sum: 0, count: 0 };
+      return {
+        value: 0,
+        sum: rel.noisy(sumKey(cell, b), p.sum, SENSITIVITY.duration),
+        count: rel.noisy(countKey(cell, b), p.count, SENSITIVITY.count),
+      };
+    };
   };
 }
 
-function released(
-  rel: Releaser,
-  g: FootfallGrid,
-  n: { value: number; sum: number; count: number },
-): { value: number | null; suppressed: boolean } {
+function released(rel: Releaser, g: FootfallGrid, n: Noisy): { value: number | null; suppressed: boolean } {
   if (g.sql.kind === 'count') return releaseValue(n.value, rel.k);
   const m = releaseMean(n.sum, n.count, rel.k, DURATION_CAP_MS, g.sql.divisor);
   return { value: m.mean, suppressed: m.count.suppressed };
@@ -132,8 +139,9 @@ function breakdowns(g: FootfallGrid): (string | null)[] {
   return g.split ?? [g.filter];
 }
 
-function labelled(g: FootfallGrid, bd: string | null): { breakdown?: string | null } {
-  return g.split === null ? {} : { breakdown: bd === '' ? null : bd };
+/** A row's breakdown label: with a split the value (null for records without one); unsplit none. */
+function label(g: FootfallGrid, bd: string | null): string | null | undefined {
+  return g.split === null ? undefined : bd === '' ? null : bd;
 }
 
 /** One released row per (cell, bucket, breakdown) unit of the grid, cell by cell, in time order. */
@@ -144,13 +152,25 @@ export function releaseCells(rows: readonly FootfallRow[], g: FootfallGrid, rel:
     g.buckets,
     rows.map((r) => r.bucketStartMs),
   );
+  const noise = noiseOf(rel, g);
+  const units = breakdowns(g).map((bd) => ({
+    label: label(g, bd),
+    noisy: noise(bd),
+    exact: exact.get(g.split === null ? '' : (bd ?? '')),
+  }));
   const out: (ReleasedRow & { cell: string })[] = [];
-  for (const cell of cells)
+  for (const cell of cells) {
+    const cellUnits = units.map((u) => ({ ...u, exact: u.exact?.get(cell) }));
     for (const b of buckets)
-      for (const bd of breakdowns(g)) {
-        const n = noisyParts(rel, g, cell, b, bd, exact.get(`${cell}|${b}|${g.split === null ? '' : bd}`));
-        out.push({ cell, bucketStartMs: b, ...labelled(g, bd), ...released(rel, g, n) });
+      for (const u of cellUnits) {
+        const r = released(rel, g, u.noisy(cell, b, u.exact?.get(b)));
+        out.push(
+          u.label === undefined
+            ? { cell, bucketStartMs: b, value: r.value, suppressed: r.suppressed }
+            : { cell, bucketStartMs: b, breakdown: u.label, value: r.value, suppressed: r.suppressed },
+        );
       }
+  }
   return out;
 }
 
@@ -162,17 +182,28 @@ export function releaseArea(rows: readonly FootfallRow[], g: FootfallGrid, rel: 
     g.buckets,
     rows.map((r) => r.bucketStartMs),
   );
+  const noise = noiseOf(rel, g);
+  const units = breakdowns(g).map((bd) => ({
+    label: label(g, bd),
+    noisy: noise(bd),
+    exact: exact.get(g.split === null ? '' : (bd ?? '')),
+  }));
   const out: (ReleasedRow & { cells: number })[] = [];
   for (const b of buckets)
-    for (const bd of breakdowns(g)) {
+    for (const u of units) {
       const total = { value: 0, sum: 0, count: 0 };
       for (const cell of cells) {
-        const n = noisyParts(rel, g, cell, b, bd, exact.get(`${cell}|${b}|${g.split === null ? '' : bd}`));
+        const n = u.noisy(cell, b, u.exact?.get(cell)?.get(b));
         total.value += n.value;
         total.sum += n.sum;
         total.count += n.count;
       }
-      out.push({ cells: cells.length, bucketStartMs: b, ...labelled(g, bd), ...released(rel, g, total) });
+      const r = released(rel, g, total);
+      out.push(
+        u.label === undefined
+          ? { cells: cells.length, bucketStartMs: b, value: r.value, suppressed: r.suppressed }
+          : { cells: cells.length, bucketStartMs: b, breakdown: u.label, value: r.value, suppressed: r.suppressed },
+      );
     }
   return out;
 }

@@ -108,16 +108,18 @@ export function footfallRoute(app: App, opts: FootfallRouteOptions): void {
           ...echoTimes(range, opts.timeZone),
         },
         privacy: rel.describe('footfall'),
-        data: released.map((r, i) => ({
-          ...(area ? { cells: r.cells } : { cell: r.cell }),
-          bucketStart: formatInstant(r.bucketStartMs, opts.timeZone),
-          source: q.source,
-          metric,
-          ...('breakdown' in r ? { breakdown: r.breakdown } : {}),
-          value: r.value,
-          suppressed: r.suppressed,
-          ...(context === null ? {} : context[i]),
-        })),
+        data: released.map((r, i) => {
+          // NOTE: built field by field (no spreads): this runs once per row of answers of 100,000 rows.
+          const row: Record<string, unknown> = area ? { cells: r.cells } : { cell: r.cell };
+          row.bucketStart = formatInstant(r.bucketStartMs, opts.timeZone);
+          row.source = q.source;
+          row.metric = metric;
+          if ('breakdown' in r) row.breakdown = r.breakdown;
+          row.value = r.value;
+          row.suppressed = r.suppressed;
+          if (context !== null) Object.assign(row, context[i]);
+          return row;
+        }),
         columns,
       },
       { timeoutMs: opts.queryTimeoutMs },
