@@ -152,6 +152,9 @@ export interface Sink {
   /** Bytes written but not yet taken by the connection. */
   queued(): number;
   send(frame: Buffer): void;
+  /** Holds what is sent until uncork(), to hand it to the connection in one write. */
+  cork(): void;
+  uncork(): void;
   /** Sends `last` (if any) and closes; a connection that does not take it is cut after a grace period. */
   close(last: Buffer | null, reason: string): void;
   /** Resolves once the connection has taken what was written (or closed). */
@@ -411,9 +414,16 @@ export class LiveHub {
           if (i > 0) await new Promise((r) => setImmediate(r));
           const slice = fresh.slice(i, i + FANOUT_SLICE);
           const entries = await Promise.all(slice.map((m) => this.entryOf(feed, m)));
-          for (const [k, e] of entries.entries()) {
-            if (e === null) feed.skip(slice[k]!.offset);
-            else this.publish(feed, e);
+          // A slice's frames go to each connection in one write (one syscall), not one write per frame.
+          const corked = [...this.all];
+          for (const s of corked) s.sink.cork();
+          try {
+            for (const [k, e] of entries.entries()) {
+              if (e === null) feed.skip(slice[k]!.offset);
+              else this.publish(feed, e);
+            }
+          } finally {
+            for (const s of corked) s.sink.uncork();
           }
           if (this.loaded) {
             const now = Date.now();

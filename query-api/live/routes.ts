@@ -52,15 +52,37 @@ class SseSink implements Sink {
     private readonly graceMs: number,
   ) {}
 
+  /** Frames held while corked, and their bytes. */
+  private held: Buffer[] | null = null;
+  private heldBytes = 0;
+
   queued(): number {
-    return this.res.writableLength;
+    return this.res.writableLength + this.heldBytes;
   }
 
   send(frame: Buffer): void {
-    if (!this.res.writableEnded && !this.res.destroyed) this.res.write(frame);
+    if (this.held !== null) {
+      this.held.push(frame);
+      this.heldBytes += frame.length;
+    } else if (!this.res.writableEnded && !this.res.destroyed) this.res.write(frame);
+  }
+
+  // SSE frames concatenate: a slice of releases is one write (one HTTP chunk) per connection.
+  cork(): void {
+    this.held ??= [];
+  }
+
+  uncork(): void {
+    const held = this.held;
+    this.held = null;
+    this.heldBytes = 0;
+    if (held !== null && held.length > 0) this.send(held.length === 1 ? held[0]! : Buffer.concat(held));
   }
 
   close(last: Buffer | null): void {
+    // Frames still held are dropped with the connection (the client resumes after the last it got).
+    this.held = null;
+    this.heldBytes = 0;
     if (this.res.writableEnded || this.res.destroyed) return;
     // The connection goes with the stream: a keep-alive socket left idle after the server closed
     // the stream (shutdown, slow consumer) would hold the server open.
@@ -117,6 +139,11 @@ class WsSink implements Sink {
   send(frame: Buffer): void {
     if (this.ws.readyState === this.ws.OPEN) this.ws.send(frame, { binary: false });
   }
+
+  // ws writes each message through its socket's own queue; nothing to hold here.
+  cork(): void {}
+
+  uncork(): void {}
 
   close(last: Buffer | null, reason: string): void {
     if (this.ws.readyState !== this.ws.OPEN) return;
