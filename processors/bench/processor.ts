@@ -373,8 +373,8 @@ function evaluate(m: {
         `Per event: decode ${ns('decode')} (avsc alone ${ns('  of which avsc')}), H3 ${ns('H3: the operator')} ` +
         `(baseCell cache lookup alone ${ns('  of which baseCell')}; without the cache ${ns('H3 without')}, latLngToCell alone ${ns('  of which cellOf')}), ` +
         `aggregate ${ns('aggregate')} (CountAggregate.add alone ${ns('  of which CountAggregate')}). ` +
-        `Without the cell cache the whole path runs at ${fmtInt(hot.uncached.eventsPerSec)} events/s; without a promise per record ` +
-        `(decodeRawCached + prepareNow, proposed for StreamProcessor) at ${fmtInt(hot.synchronous.eventsPerSec)} events/s.` +
+        `Without the cell cache the whole path runs at ${fmtInt(hot.uncached.eventsPerSec)} events/s; with a promise per record ` +
+        `(decodeRaw + prepare, the path of a record whose schema or sensor must be fetched) at ${fmtInt(hot.promised.eventsPerSec)} events/s.` +
         (profileTop === undefined ? '' : ` Profile (self time, as run): ${profileTop}.`) +
         ` Best of ${hot.runs.length / 3} runs (${fmtInt(hot.asRun.eventsPerCpuSecond)} events per CPU-second of this process); ` +
         `CPU in cores during the runs: ${cpuText(hot.cpuDuringRuns)}.`,

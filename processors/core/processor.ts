@@ -30,7 +30,7 @@ import { withRetry, type RetryOptions } from '../../shared/retry.js';
 import type { Store } from '../../shared/store/types.js';
 import type { RawSource, Topics } from '../../shared/topics.js';
 import { decodeMeta, encodeMeta } from '../commit-meta.js';
-import { decodeRaw } from '../raw/decode.js';
+import { decodeRaw, decodeRawCached } from '../raw/decode.js';
 import { WindowTracker, type TrackerState } from '../windows/tracker.js';
 import type { OperatorSpec, PartitionOperator, ReplayPoint, TableRows } from './operator.js';
 import { WindowNotices, type WindowChange } from './notices.js';
@@ -74,6 +74,23 @@ interface PartitionState<R> {
   closedSinceWrite: Set<number>;
   /** Record ids in `op`'s output, with their offsets (operators with recordId): written to seen_records after the rows. */
   ids: Map<string, number>;
+}
+
+/** A batch's record outcomes, counted in the metrics once per batch rather than once per record. */
+class Outcomes {
+  ok = 0;
+  dlq = 0;
+  drop = 0;
+  duplicate = 0;
+  late = 0;
+  replayed = 0;
+
+  flush(labels: { source: string; operator: string }): void {
+    for (const outcome of ['ok', 'dlq', 'drop', 'duplicate'] as const)
+      if (this[outcome] > 0) recordsTotal.inc({ ...labels, outcome }, this[outcome]);
+    if (this.late > 0) lateTotal.inc(labels, this.late);
+    if (this.replayed > 0) replayedTotal.inc(labels, this.replayed);
+  }
 }
 
 export interface ProcessorDeps {
@@ -253,6 +270,17 @@ export class StreamProcessor<S extends RawSource, R> implements Processor {
     };
   }
 
+  /**
+   * Decodes and prepares one message, without a promise when neither step needs I/O (the codec holds
+   * the schema, the operator needs no lookup): the common case, about half the per-record cost.
+   */
+  private prepareFast(m: InMessage, ctx: BatchContext): StepResult<R> | Promise<StepResult<R>> {
+    const decoded = decodeRawCached(this.source, m, this.deps.codec, this.deps.maxFutureMs);
+    if (decoded === undefined) return this.prepare(m, ctx);
+    if (decoded.kind !== 'ok') return decoded;
+    return this.spec.prepareNow?.(decoded.value) ?? withRetry(() => this.spec.prepare(decoded.value), this.inBatch(ctx));
+  }
+
   /** Decodes and prepares one message. A registry that is down is waited for (unready meanwhile), never taken for bad data. */
   private async prepare(m: InMessage, ctx: BatchContext): Promise<StepResult<R>> {
     const decoded = await withRetry(
@@ -277,16 +305,37 @@ export class StreamProcessor<S extends RawSource, R> implements Processor {
       }
       st.seekTo = null;
     }
-    const prepared: StepResult<R>[] = [];
-    for (const m of batch.messages) prepared.push(await this.prepare(m, ctx));
+    const prepared: StepResult<R>[] = new Array<StepResult<R>>(batch.messages.length);
+    for (let i = 0; i < batch.messages.length; i++) {
+      const p = this.prepareFast(batch.messages[i]!, ctx);
+      prepared[i] = p instanceof Promise ? await p : p;
+    }
+    this.registryFailing = false;
     const seen = await this.alreadyCounted(batch, st, prepared, ctx);
+    const outcomes = new Outcomes();
+    try {
+      await this.apply(batch, ctx, st, prepared, seen, outcomes);
+    } finally {
+      outcomes.flush(this.labels);
+    }
+  }
+
+  /** Runs the batch's prepared records through the partition's operator, writing when due. */
+  private async apply(
+    batch: PartitionBatch,
+    ctx: BatchContext,
+    st: PartitionState<R>,
+    prepared: StepResult<R>[],
+    seen: Set<string>,
+    outcomes: Outcomes,
+  ): Promise<void> {
     for (const [i, m] of batch.messages.entries()) {
       if (!ctx.isRunning()) return;
       const p = prepared[i]!;
       if (st.replayUntil !== null) {
         if (m.offset < st.replayUntil) {
           if (p.kind === 'ok') st.op.add(p.value, m.offset, true);
-          replayedTotal.inc(this.labels);
+          outcomes.replayed += 1;
           continue;
         }
         st.op.endReplay();
@@ -294,7 +343,7 @@ export class StreamProcessor<S extends RawSource, R> implements Processor {
       }
       if (st.pendingTo !== null && m.offset > st.pendingTo) await this.write(st, batch.partition, ctx, st.pendingTo, true);
       if (st.from === null) st.from = m.offset;
-      this.process(st, m, p, seen);
+      this.process(st, m, p, seen, outcomes);
       if (st.pendingTo !== null) {
         if (m.offset === st.pendingTo) await this.write(st, batch.partition, ctx, m.offset, true);
       } else if (st.op.size() >= this.deps.processing.flushMaxRecords) {
@@ -340,16 +389,16 @@ export class StreamProcessor<S extends RawSource, R> implements Processor {
     return new Set(rows.map((r) => r.record_id));
   }
 
-  private process(st: PartitionState<R>, m: InMessage, p: StepResult<R>, seen: Set<string>): void {
+  private process(st: PartitionState<R>, m: InMessage, p: StepResult<R>, seen: Set<string>, outcomes: Outcomes): void {
     if (p.kind !== 'ok') {
       if (p.kind === 'dlq') st.letters.push({ sourceTopic: this.topic, message: m, reason: p.reason, error: p.error });
-      recordsTotal.inc({ ...this.labels, outcome: p.kind });
+      outcomes[p.kind] += 1;
       return;
     }
     if (this.spec.recordId !== undefined) {
       const id = this.spec.recordId(p.value);
       if (seen.has(id) || st.ids.has(id)) {
-        recordsTotal.inc({ ...this.labels, outcome: 'duplicate' });
+        outcomes.duplicate += 1;
         return;
       }
       // NOTE: `seen` too, not only st.ids: a write in the middle of this batch clears st.ids, and the
@@ -360,8 +409,8 @@ export class StreamProcessor<S extends RawSource, R> implements Processor {
     const now = Date.now();
     let late = false;
     for (const t of st.op.add(p.value, m.offset, false)) late = st.tracker.observe(t.windowStart, t.eventMs, now) || late;
-    if (late) lateTotal.inc(this.labels);
-    recordsTotal.inc({ ...this.labels, outcome: 'ok' });
+    if (late) outcomes.late += 1;
+    outcomes.ok += 1;
   }
 
   /** Writes what `st` holds for offsets [st.from, to] exactly once, then commits to + 1. */
