@@ -44,6 +44,13 @@ const replayedTotal = counter('processor_replayed_records_total', 'Records repla
   'source',
   'operator',
 ]);
+const replayGapTotal = counter(
+  'processor_replay_gaps_total',
+  'Replays into keyed state that could not start where they should: the topic no longer held the records (retention)',
+  ['source', 'operator'],
+);
+/** Seeks towards a replay's start before taking what the topic holds as the start. */
+const MAX_REPLAY_SEEKS = 3;
 const lateTotal = counter('late_records_total', 'Records that arrived after their window closed (stored as corrections)', [
   'source',
   'operator',
@@ -69,6 +76,8 @@ interface PartitionState<R> {
   replayUntil: number | null;
   /** The replay starts here: batches beginning after it seek back first. */
   seekTo: number | null;
+  /** Seeks made towards seekTo (a batch after a seek may still start later: the topic lost it, or an older fetch). */
+  seekAttempts: number;
   letters: DeadLetter[];
   /** Windows closed while rows were buffered: their `closed` notices go out after the write that stores those rows. */
   closedSinceWrite: Set<number>;
@@ -243,6 +252,7 @@ export class StreamProcessor<S extends RawSource, R> implements Processor {
       pendingTo: meta.pending !== null && meta.pending.from === at ? meta.pending.to : null,
       replayUntil: replay === null ? null : at,
       seekTo: replay?.offset ?? null,
+      seekAttempts: 0,
       letters: [],
       closedSinceWrite: new Set(),
       ids: new Map(),
@@ -299,9 +309,20 @@ export class StreamProcessor<S extends RawSource, R> implements Processor {
   private async onBatch(batch: PartitionBatch, ctx: BatchContext): Promise<void> {
     const st = await this.stateFor(batch.partition);
     if (st.seekTo !== null) {
-      if (batch.messages[0]!.offset > st.seekTo) {
+      const first = batch.messages[0]!.offset;
+      if (first > st.seekTo && st.seekAttempts < MAX_REPLAY_SEEKS) {
+        st.seekAttempts += 1;
         ctx.seek(st.seekTo);
         return;
+      }
+      // NOTE: the topic no longer holds the replay's start (retention): the state is rebuilt from
+      // what it holds, and visits or trips that began before that are lost — said, not hidden.
+      if (first > st.seekTo) {
+        replayGapTotal.inc(this.labels);
+        this.log.warn(
+          { partition: batch.partition, from: st.seekTo, held: first },
+          'the replay start is no longer on the topic; replaying from its earliest message',
+        );
       }
       st.seekTo = null;
     }
