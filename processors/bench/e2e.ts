@@ -17,7 +17,7 @@ import type { ChdbStore } from '../../shared/store/chdb.js';
 import { migrate } from '../../shared/store/migrate.js';
 import { subjectOf, Topics } from '../../shared/topics.js';
 import { registerAll } from '../../schemas/index.js';
-import { alreadySeen } from '../core/seen.js';
+import { CountedIds } from '../core/counted.js';
 import { FootfallProcessor } from '../footfall/processor.js';
 import { reframe, type Input } from './generate.js';
 import { cpuBetween, cpuSnapshot } from './cpu.js';
@@ -54,11 +54,10 @@ export interface E2eResult {
   storeMaxInFlight: number;
   /** CPU profile of this process's main thread over the run (null with --skip-profile). */
   profile: ProfileSummary | null;
-  /** One batch's dedup lookup (the processor's query, as many new ids as an average batch) against the final table, alone: median of 3 (ms). */
-  lookupAloneAtEndMs: number;
-  /** The same lookup on seen_ids (alreadySeen, migration 0006). */
-  seenIdsLookupAloneAtEndMs: number;
-  check: { rows: number; entries: number; exits: number; expectedEntries: number; expectedExits: number; seenRecords: number; ok: boolean };
+  /** Reading the counted ids of partition 0's busiest hour (what a partition does once per hour), alone after the run: median of 3 (ms), and the ids read. */
+  hourReadAloneAtEndMs: number;
+  hourReadIds: number;
+  check: { rows: number; entries: number; exits: number; expectedEntries: number; expectedExits: number; countedIds: number; ok: boolean };
   storage: TableStats[];
 }
 
@@ -147,32 +146,26 @@ class TimedBus implements Bus {
 }
 
 /**
- * Times one batch's dedup lookup for `count` ids not counted yet (new records), alone, after the run:
- * StreamProcessor's query on seen_records, and alreadySeen on seen_ids (migration 0006). Median of 3 (ms).
+ * Times what the processor reads for duplicate dropping, alone after the run: the counted ids of
+ * partition 0's busiest hour (CountedIds.load, once per partition and hour). Median of 3 (ms).
  */
-async function lookupProbe(store: ChdbStore, count: number, topic: string): Promise<{ seenRecordsMs: number; seenIdsMs: number }> {
-  const ids = Array.from({ length: count }, (_, i) => `probe${String(i).padStart(27, '0')}`);
-  const median = async (f: () => Promise<unknown>): Promise<number> => {
-    const times: number[] = [];
-    for (let k = 0; k < 3; k++) {
-      const t0 = performance.now();
-      await f();
-      times.push(performance.now() - t0);
-    }
-    return times.sort((a, b) => a - b)[1]!;
-  };
-  return {
-    // NOTE: the query text of StreamProcessor.alreadyCounted, repeated here to time it alone.
-    seenRecordsMs: await median(() =>
-      store.query(
-        `SELECT DISTINCT record_id FROM {db:Identifier}.seen_records
-         WHERE source = {source:String} AND record_id IN {ids:Array(String)}
-           AND NOT (topic = {topic:String} AND partition = {partition:UInt32} AND offset >= {from:UInt64})`,
-        { source: 'camera', ids, topic, partition: 0, from: 0 },
-      ),
-    ),
-    seenIdsMs: await median(() => alreadySeen(store, { source: 'camera', ids, topic, partition: 0, from: 0 })),
-  };
+async function hourReadProbe(store: ChdbStore, topic: string): Promise<{ ms: number; ids: number }> {
+  const [busiest] = await store.query<{ h: number; n: string }>(
+    `SELECT toUnixTimestamp(hour) AS h, count() AS n FROM {db:Identifier}.counted_ids
+     WHERE source = 'camera' AND topic = {topic:String} AND partition = 0 GROUP BY h ORDER BY n DESC LIMIT 1`,
+    { topic },
+  );
+  if (busiest === undefined) return { ms: NaN, ids: 0 };
+  const times: number[] = [];
+  let ids = 0;
+  for (let k = 0; k < 3; k++) {
+    const counted = new CountedIds(store, { source: 'camera', topic, partition: 0 });
+    const t0 = performance.now();
+    await counted.load([Number(busiest.h) * 1000], Number.MAX_SAFE_INTEGER);
+    times.push(performance.now() - t0);
+    ids = counted.size();
+  }
+  return { ms: times.sort((a, b) => a - b)[1]!, ids };
 }
 
 export async function measureEndToEnd(opts: {
@@ -275,19 +268,19 @@ export async function measureEndToEnd(opts: {
     const [sums] = await opts.store.query<{ rows: string; entries: string; exits: string }>(
       `SELECT count() AS rows, sum(entries) AS entries, sum(exits) AS exits FROM {db:Identifier}.counts_5m FINAL`,
     );
-    const [seen] = await opts.store.query<{ n: string }>(`SELECT count() AS n FROM {db:Identifier}.seen_records FINAL`);
+    const [seen] = await opts.store.query<{ n: string }>(`SELECT count() AS n FROM {db:Identifier}.counted_ids FINAL`);
     const check = {
       rows: Number(sums?.rows ?? 0),
       entries: Number(sums?.entries ?? 0),
       exits: Number(sums?.exits ?? 0),
       expectedEntries: input.totals.in,
       expectedExits: input.totals.out,
-      seenRecords: Number(seen?.n ?? 0),
+      countedIds: Number(seen?.n ?? 0),
       ok: false,
     };
-    check.ok = complete && check.entries === check.expectedEntries && check.exits === check.expectedExits && check.seenRecords === n;
-    const storage = await tableStats(opts.store, ['counts_5m', 'seen_records', 'seen_ids']);
-    const probe = await lookupProbe(opts.store, Math.round(bus.messages / Math.max(1, bus.batches)), topic);
+    check.ok = complete && check.entries === check.expectedEntries && check.exits === check.expectedExits && check.countedIds === n;
+    const storage = await tableStats(opts.store, ['counts_5m', 'counted_ids']);
+    const probe = await hourReadProbe(opts.store, topic);
     return {
       topic,
       partitions: ends.size,
@@ -307,8 +300,8 @@ export async function measureEndToEnd(opts: {
       timeInCommitsSeconds: bus.commitSeconds,
       commits: bus.commits,
       store: store.timings(),
-      lookupAloneAtEndMs: probe.seenRecordsMs,
-      seenIdsLookupAloneAtEndMs: probe.seenIdsMs,
+      hourReadAloneAtEndMs: probe.ms,
+      hourReadIds: probe.ids,
       storeBusySeconds: store.busySeconds,
       storeMaxInFlight: store.maxInFlight,
       profile,

@@ -1,6 +1,7 @@
 // (d) Child process of the benchmark: fills the processor's in-memory state with N distinct open
 // (cell, window, class) keys and prints one JSON line with its peak RSS. Mode `aggregate`: CountAggregate
-// and WindowTracker only; mode `processor`: also the record-id map and the write of all of it, as FootfallProcessor does.
+// and WindowTracker only; mode `processor`: also the record ids (by hour, and the recent hours' counted
+// ids) and the write of all of it, as FootfallProcessor does.
 
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
@@ -10,6 +11,8 @@ import { cellOf, cellToUInt64 } from '../../shared/h3.js';
 import { insertPayload } from '../../shared/store/payload.js';
 import type { CameraCount } from '../../schemas/records.js';
 import { CountAggregate } from '../footfall/aggregate.js';
+import { CountedIds, hourOf } from '../core/counted.js';
+import type { Store } from '../../shared/store/types.js';
 import { WindowTracker } from '../windows/tracker.js';
 import { INPUT_START_MS, makeSensors } from './generate.js';
 
@@ -42,7 +45,14 @@ const t0 = performance.now();
 const sensors = makeSensors(Number(args.sensors), Number(args.seed)).map((s) => ({ ...s, cell: cellToUInt64(cellOf(s.lat, s.lng)) }));
 const agg = new CountAggregate(WINDOW_MS);
 const tracker = new WindowTracker({ windowMs: WINDOW_MS, allowedLatenessMs: 120_000, idleTimeoutMs: 10_000 });
-const ids = new Map<string, number>();
+const ids = new Map<number, Map<string, number>>();
+// The store has nothing counted yet: every hour reads as empty, as on a fresh deployment.
+const counted = new CountedIds({ query: () => Promise.resolve([]) } as unknown as Store, {
+  source: 'camera',
+  topic: 'pm.raw.camera.v1',
+  partition: 0,
+});
+let idsHeld = 0;
 const now = Date.now();
 let records = 0;
 let payloadBytes = 0;
@@ -64,7 +74,16 @@ fill: for (let w = 0; ; w++) {
       receivedAt: start + WINDOW_MS + 10_000,
     };
     for (const win of agg.add(r, s.cell)) tracker.observe(win, r.end, now);
-    if (withIds) ids.set(r.recordId, records);
+    if (withIds) {
+      const hour = hourOf(r.start);
+      await counted.load(counted.missing([hour]), 0);
+      counted.add(hour, r.recordId);
+      let ofHour = ids.get(hour);
+      if (ofHour === undefined) ids.set(hour, (ofHour = new Map<string, number>()));
+      ofHour.set(r.recordId, records);
+      idsHeld += 1;
+      if (idsHeld % 5000 === 0) counted.evict();
+    }
     records += 1;
     if (records % 1000 === 0) sample();
     if (agg.size() >= target) break fill;
@@ -89,15 +108,12 @@ if (withIds) {
   payloadBytes += payload.length;
   rows = null;
   payload = null;
-  let idRows: Record<string, unknown>[] | null = [...ids].map(([record_id, offset]) => ({
-    source: 'camera',
-    record_id,
-    topic: 'pm.raw.camera.v1',
-    partition: 0,
-    offset,
-  }));
+  let idRows: Record<string, unknown>[] | null = [];
+  for (const [hour, ofHour] of ids)
+    for (const [record_id, offset] of ofHour)
+      idRows.push({ source: 'camera', topic: 'pm.raw.camera.v1', partition: 0, hour: hour / 1000, record_id, offset });
   let idPayload: Buffer | null = Buffer.from(insertPayload(idRows).body);
-  phase('write seen_records payload');
+  phase('write counted_ids payload');
   payloadBytes += idPayload.length;
   idRows = null;
   idPayload = null;
@@ -119,7 +135,7 @@ process.stdout.write(
     keys: agg.size(),
     records,
     openWindows: tracker.openWindows(),
-    idsHeld: ids.size,
+    idsHeld,
     fillSeconds,
     peakRssBytes: Math.max(peakRss, maxRss),
     sampledPeakRssBytes: peakRss,

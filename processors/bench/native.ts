@@ -11,6 +11,7 @@ import { clickhouseTime } from '../../shared/time.js';
 import type { CameraCount } from '../../schemas/records.js';
 import { CountAggregate } from '../footfall/aggregate.js';
 import { tableStats, type TableStats } from './storage.js';
+import { COUNTED_IDS_TABLE, hourOf } from '../core/counted.js';
 
 export interface NativeResult {
   events: number;
@@ -140,9 +141,8 @@ export async function measureNative(opts: {
 
 /**
  * Passage's storage without a Kafka run: counts_5m holds one row per (cell, window, class) after
- * OPTIMIZE … FINAL however it was written, so the whole aggregate is written at once. seen_records
- * gets one row per record, as the processor writes them (partitions assigned round-robin here), and
- * seen_ids the same ids hashed.
+ * OPTIMIZE … FINAL however it was written, so the whole aggregate is written at once. counted_ids
+ * gets one row per record, as the processor writes them (partitions assigned round-robin here).
  */
 export async function passageStorageOffline(opts: {
   store: Store;
@@ -166,16 +166,16 @@ export async function passageStorageOffline(opts: {
   for (let i = 0; i < rows.length; i += 100_000) await store.insert('counts_5m', rows.slice(i, i + 100_000));
   for (let i = 0; i < records.length; i += 100_000) {
     await store.insert(
-      'seen_records',
+      COUNTED_IDS_TABLE,
       records.slice(i, i + 100_000).map((r, j) => ({
         source: 'camera',
-        record_id: r.recordId,
         topic: 'pm.raw.camera.v1',
         partition: (i + j) % opts.partitions,
+        hour: hourOf(r.start) / 1000,
+        record_id: r.recordId,
         offset: Math.floor((i + j) / opts.partitions),
       })),
     );
   }
-  // seen_ids is filled from seen_records by migration 0006's view (what it holds once processors write seen_ids_in).
-  return tableStats(store, ['counts_5m', 'seen_records', 'seen_ids']);
+  return tableStats(store, ['counts_5m', COUNTED_IDS_TABLE]);
 }

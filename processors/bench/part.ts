@@ -2,7 +2,7 @@
 //
 //   npx tsx processors/bench/part.ts hot [--events N] [--repeat N]   (a) the hot path, its stages and runs
 //   npx tsx processors/bench/part.ts e2e [--events N]                (b) Kafka → processor → chDB (needs Kafka)
-//   npx tsx processors/bench/part.ts seen [--events N]               the dedup lookup of one batch: seen_records vs seen_ids
+//   npx tsx processors/bench/part.ts seen [--events N]               dedup reads: an hour of counted_ids vs a batch's seen_records lookup
 //
 // Same input, same measurement code as the full benchmark; prints tables only (no JSON, no goals).
 // (d) runs on its own already: npx tsx processors/bench/keys.ts --mode processor.
@@ -16,7 +16,7 @@ import { loadConfig } from '../../shared/config.js';
 import { recordId } from '../../ingest/adapter.js';
 import { ChdbStore } from '../../shared/store/chdb.js';
 import { migrate } from '../../shared/store/migrate.js';
-import { alreadySeen } from '../core/seen.js';
+import { CountedIds, COUNTED_IDS_TABLE } from '../core/counted.js';
 import { measureEndToEnd, registryProblem } from './e2e.js';
 import { generateInput } from './generate.js';
 import { measureHotPath, type StageResult } from './hotpath.js';
@@ -87,7 +87,7 @@ async function main(): Promise<void> {
     process.stdout.write(
       `${fmtInt(e2e.events)} events in ${e2e.seconds.toFixed(1)} s: ${fmtInt(e2e.eventsPerSec)} events/s (${e2e.check.ok ? 'exact' : 'WRONG'}); ` +
         `process ${e2e.processCores.toFixed(2)} cores, event loop ${pct(e2e.eventLoopUtilization)}; ` +
-        `${e2e.batches} batches of ~${fmtInt(e2e.avgBatchMessages)}; lookup alone at end ${e2e.lookupAloneAtEndMs.toFixed(0)} ms (seen_ids ${e2e.seenIdsLookupAloneAtEndMs.toFixed(0)} ms); codec ${e2e.codec}\n`,
+        `${e2e.batches} batches of ~${fmtInt(e2e.avgBatchMessages)}; an hour's counted ids read alone at end ${e2e.hourReadAloneAtEndMs.toFixed(0)} ms (${fmtInt(e2e.hourReadIds)} ids); codec ${e2e.codec}\n`,
     );
     process.stdout.write(
       `${table(
@@ -111,32 +111,50 @@ async function main(): Promise<void> {
   }
 }
 
-/** One batch's dedup lookup (6,757 ids, 1% already counted) against N counted ids, both ways; and the insert of a batch's ids. */
+/**
+ * What duplicate dropping reads, against N counted ids over 25 hours and 6 partitions: the counted
+ * ids of one partition's hour (CountedIds.load, once per partition and hour since migration 0010),
+ * and the per-batch lookup of 6,757 ids (1% already counted) on seen_records that it replaced (still
+ * run while seen_records holds ids from before 0010); and the insert of a batch's ids into each.
+ */
 async function seen(n: number): Promise<void> {
   const runId = `part${Date.now().toString(36)}`;
   const chdbPath = path.join(os.tmpdir(), `passage-${runId}-chdb`);
   const store = new ChdbStore(chdbPath, `${runId}_seen`);
   const topic = 'pm.raw.camera.v1';
   const batch = 6757;
+  const hours = 25;
+  const T0 = Date.UTC(2026, 10, 1);
   try {
     await migrate(store);
     const ids = Array.from({ length: n }, (_, i) => recordId('camera', undefined, ['bench', i]));
-    const rows = (from: number, to: number, partition: number) =>
+    const hourOfIndex = (i: number) => T0 + Math.floor((i * hours) / n) * 3600_000;
+    const legacyRows = (from: number, to: number, partition: number) =>
       ids.slice(from, to).map((record_id, j) => ({ source: 'camera', record_id, topic, partition, offset: from + j }));
-    // As the processor writes today: seen_records (the 0006 view copies them into seen_ids).
-    for (let i = 0; i < n; i += batch)
-      await store.insert('seen_records', rows(i, Math.min(n, i + batch), (i / batch) % 6), { dedupToken: `w${i}` });
+    const countedRows = (from: number, to: number, partition: number) =>
+      ids.slice(from, to).map((record_id, j) => ({
+        source: 'camera',
+        topic,
+        partition,
+        hour: hourOfIndex(from + j) / 1000,
+        record_id,
+        offset: from + j,
+      }));
+    for (let i = 0; i < n; i += batch) {
+      await store.insert('seen_records', legacyRows(i, Math.min(n, i + batch), (i / batch) % 6), { dedupToken: `w${i}` });
+      await store.insert(COUNTED_IDS_TABLE, countedRows(i, Math.min(n, i + batch), (i / batch) % 6), { dedupToken: `w${i}` });
+    }
     await store.command('OPTIMIZE TABLE {db:Identifier}.seen_records FINAL');
-    await store.command('OPTIMIZE TABLE {db:Identifier}.seen_ids FINAL');
+    await store.command('OPTIMIZE TABLE {db:Identifier}.counted_ids FINAL');
     const sizes = await store.query<{ table: string; b: string; r: string }>(
       `SELECT table, sum(bytes_on_disk) AS b, sum(rows) AS r FROM system.parts
-       WHERE database = {db:String} AND active AND table IN ('seen_records', 'seen_ids') GROUP BY table`,
+       WHERE database = {db:String} AND active AND table IN ('seen_records', 'counted_ids') GROUP BY table`,
     );
     const probe = (k: number): string[] =>
       Array.from({ length: batch }, (_, j) =>
         j % 100 === 0 ? ids[(k * 7919 + j * 131) % n]! : recordId('camera', undefined, ['new', k, j]),
       );
-    const old = async (q: string[]): Promise<number> =>
+    const legacy = async (q: string[]): Promise<number> =>
       (
         await store.query(
           `SELECT DISTINCT record_id FROM {db:Identifier}.seen_records
@@ -145,8 +163,11 @@ async function seen(n: number): Promise<void> {
           { source: 'camera', ids: q, topic, partition: 0, from: n + 1 },
         )
       ).length;
-    const fresh = async (q: string[]): Promise<number> =>
-      (await alreadySeen(store, { source: 'camera', ids: q, topic, partition: 0, from: n + 1 })).size;
+    const hour = async (k: number): Promise<number> => {
+      const counted = new CountedIds(store, { source: 'camera', topic, partition: k % 6 });
+      await counted.load([T0 + (k % hours) * 3600_000], n + 1);
+      return counted.size();
+    };
     const time = async (f: () => Promise<unknown>): Promise<[number, number]> => {
       const c0 = process.cpuUsage();
       const t0 = performance.now();
@@ -154,18 +175,39 @@ async function seen(n: number): Promise<void> {
       const c = process.cpuUsage(c0);
       return [performance.now() - t0, (c.user + c.system) / 1000];
     };
-    const results: Record<string, [number, number][]> = { 'seen_records (processor today)': [], 'seen_ids (alreadySeen)': [] };
+    const results: Record<string, [number, number][]> = {
+      "an hour's counted ids of one partition (counted_ids, as run)": [],
+      "a batch's lookup on seen_records (before migration 0010)": [],
+    };
     const found = [0, 0];
     for (let k = 0; k < 9; k++) {
       const q = probe(k);
-      results['seen_records (processor today)']!.push(await time(async () => void (found[0] = await old(q))));
-      results['seen_ids (alreadySeen)']!.push(await time(async () => void (found[1] = await fresh(q))));
+      results["an hour's counted ids of one partition (counted_ids, as run)"]!.push(
+        await time(async () => void (found[0] = await hour(k))),
+      );
+      results["a batch's lookup on seen_records (before migration 0010)"]!.push(await time(async () => void (found[1] = await legacy(q))));
     }
-    const inserts: Record<string, [number, number][]> = { 'insert seen_records (+ 0006 view)': [], 'insert seen_ids_in': [] };
+    const inserts: Record<string, [number, number][]> = { 'insert a batch into counted_ids': [], 'insert a batch into seen_records': [] };
     for (let k = 0; k < 5; k++) {
-      const r = probe(100 + k).map((record_id, j) => ({ source: 'camera', record_id, topic, partition: 7, offset: n + k * batch + j }));
-      inserts['insert seen_records (+ 0006 view)']!.push(await time(() => store.insert('seen_records', r, { dedupToken: `a${k}` })));
-      inserts['insert seen_ids_in']!.push(await time(() => store.insert('seen_ids_in', r, { dedupToken: `b${k}` })));
+      const r = probe(100 + k);
+      inserts['insert a batch into counted_ids']!.push(
+        await time(() =>
+          store.insert(
+            COUNTED_IDS_TABLE,
+            r.map((record_id, j) => ({ source: 'camera', topic, partition: 7, hour: T0 / 1000, record_id, offset: n + k * batch + j })),
+            { dedupToken: `a${k}` },
+          ),
+        ),
+      );
+      inserts['insert a batch into seen_records']!.push(
+        await time(() =>
+          store.insert(
+            'seen_records',
+            r.map((record_id, j) => ({ source: 'camera', record_id, topic, partition: 7, offset: n + k * batch + j })),
+            { dedupToken: `b${k}` },
+          ),
+        ),
+      );
     }
     const median = (xs: [number, number][], i: 0 | 1): string => {
       const sorted = xs.map((x) => x[i]).sort((a, b) => a - b);
@@ -173,9 +215,9 @@ async function seen(n: number): Promise<void> {
     };
     process.stdout.write(
       `${table(
-        ['lookup of one batch', 'wall ms (median)', 'process CPU ms (median)'],
+        ['dedup read or write', 'wall ms (median)', 'process CPU ms (median)'],
         [...Object.entries(results), ...Object.entries(inserts)].map(([k, v]) => [k, median(v, 0), median(v, 1)]),
-      )}\nfound ${found.join(' / ')} of ~${Math.ceil(batch / 100)} counted ids; on disk: ${sizes
+      )}\nlast reads: ${fmtInt(found[0]!)} ids of an hour; ${found[1]} of ~${Math.ceil(batch / 100)} counted ids found by the lookup; on disk: ${sizes
         .map((s) => `${s.table} ${(Number(s.b) / 2 ** 20).toFixed(1)} MiB (${fmtInt(Number(s.r))} rows)`)
         .join(', ')}\n`,
     );

@@ -259,8 +259,7 @@ async function main(): Promise<void> {
     const [zero] = await store.query<{ z: string }>('SELECT countIf(entries = 0 AND exits = 0) AS z FROM {db:Identifier}.counts_5m FINAL');
     const zeroRows = Number(zero?.z ?? 0);
     const counts = passageStorage.find((s) => s.table === 'counts_5m')!;
-    const seen = passageStorage.find((s) => s.table === 'seen_records')!;
-    const seenIds = passageStorage.find((s) => s.table === 'seen_ids')!;
+    const seen = passageStorage.find((s) => s.table === 'counted_ids')!;
     const raw = native.storage.find((s) => s.table === 'camera_raw')!;
     const nativeAgg = native.storage.find((s) => s.table === 'counts_native')!;
     const goals = evaluate({
@@ -272,7 +271,6 @@ async function main(): Promise<void> {
       counts,
       zeroRows,
       seen,
-      seenIds,
       raw,
       nativeAgg,
       keysProc,
@@ -344,7 +342,6 @@ function evaluate(m: {
   counts: TableStats;
   zeroRows: number;
   seen: TableStats;
-  seenIds: TableStats;
   raw: TableStats;
   nativeAgg: TableStats;
   keysProc: KeysResult;
@@ -382,7 +379,7 @@ function evaluate(m: {
   );
 
   const storeTime = (key: string): string => `${(e2e?.store[key]?.seconds ?? 0).toFixed(1)} s`;
-  const lookups = e2e?.store['query seen_records'];
+  const reads = e2e?.store['query counted_ids'];
   const e2eTop = e2e?.profile?.byArea
     .slice(0, 6)
     .map((a) => `${a.what} ${a.selfPct}%`)
@@ -403,14 +400,9 @@ function evaluate(m: {
             `the Node process used ${e2e.processCores.toFixed(2)} cores (event loop busy ${pct(e2e.eventLoopUtilization)}); ` +
             `CPU in cores over the run: ${cpuText(e2e.cpu)}. ` +
             `A store call was in flight ${pct(e2e.storeBusySeconds / e2e.seconds)} of the run (up to ${e2e.storeMaxInFlight} at once); ` +
-            `summed over partitions: seen_records lookups ${storeTime('query seen_records')}, ` +
-            `counts_5m inserts ${storeTime('insert counts_5m')}, seen_records inserts ${storeTime('insert seen_records')}; ` +
-            (lookups === undefined
-              ? ''
-              : `a lookup took ${(lookups.firstTenthMeanSeconds * 1000).toFixed(0)} ms on average in the first tenth of batches and ` +
-                `${(lookups.lastTenthMeanSeconds * 1000).toFixed(0)} ms in the last (time behind concurrent store calls included); ` +
-                `alone against the final ${fmtInt(m.events)}-row seen_records one takes ${e2e.lookupAloneAtEndMs.toFixed(0)} ms ` +
-                `(on seen_ids with alreadySeen: ${e2e.seenIdsLookupAloneAtEndMs.toFixed(0)} ms). `) +
+            `summed over partitions: counts_5m inserts ${storeTime('insert counts_5m')}, counted_ids inserts ${storeTime('insert counted_ids')}, ` +
+            `reads of an hour's counted ids ${storeTime('query counted_ids')} (${fmtInt(reads?.calls ?? 0)}, once per partition and hour); ` +
+            `one such read alone after the run: ${e2e.hourReadAloneAtEndMs.toFixed(0)} ms (${fmtInt(e2e.hourReadIds)} ids). ` +
             `${e2e.commits} offset commits ${e2e.timeInCommitsSeconds.toFixed(1)} s; ${e2e.batches} batches of ~${fmtInt(e2e.avgBatchMessages)}. ` +
             `The hot path alone needs ${(m.events / hot.asRun.eventsPerSec).toFixed(1)} s of it.` +
             (e2eTop === undefined ? '' : ` Main-thread profile (self time, ${e2e.profile!.idlePct}% idle): ${e2eTop}.`) +
@@ -437,7 +429,6 @@ function evaluate(m: {
 
   const storageRatio = counts.bytesOnDisk === 0 ? null : (raw.bytesOnDisk + nativeAgg.bytesOnDisk) / counts.bytesOnDisk;
   const withSeen = (raw.bytesOnDisk + nativeAgg.bytesOnDisk) / (counts.bytesOnDisk + seen.bytesOnDisk);
-  const withSeenIds = (raw.bytesOnDisk + nativeAgg.bytesOnDisk) / (counts.bytesOnDisk + m.seenIds.bytesOnDisk);
   goals.push(
     judge({
       id: 'vs_native_storage',
@@ -453,9 +444,7 @@ function evaluate(m: {
         `(${(raw.bytesOnDisk / Math.max(1, raw.rows)).toFixed(1)} B/row) + view ${fmtBytes(nativeAgg.bytesOnDisk)} (${fmtInt(nativeAgg.rows)} rows). ` +
         `${fmtInt(m.zeroRows)} counts_5m rows are all zero (a record that counted nobody; the native SummingMergeTree drops such rows). ` +
         `The ratio can be no more than events per row × raw bytes per event ÷ aggregate bytes per row. ` +
-        `Passage also keeps seen_records (dedup ids, 90 days): ${fmtBytes(seen.bytesOnDisk)} for ${fmtInt(seen.rows)} rows; counted in, the ratio is ${fmtRatio(withSeen)}. ` +
-        `Its compact successor seen_ids (migration 0006, 128-bit hashes; filled from seen_records until StreamProcessor writes and reads it): ` +
-        `${fmtBytes(m.seenIds.bytesOnDisk)} for ${fmtInt(m.seenIds.rows)} rows; counted in instead, ${fmtRatio(withSeenIds)}.`,
+        `Passage also keeps counted_ids (the counted record ids by hour, for duplicate dropping; 90 days): ${fmtBytes(seen.bytesOnDisk)} for ${fmtInt(seen.rows)} rows; counted in, the ratio is ${fmtRatio(withSeen)}.`,
     }),
   );
 
@@ -487,8 +476,8 @@ function evaluate(m: {
       unit: 'bytes',
       measured: m.keysProc.peakRssBytes,
       note:
-        `A partition holding ${fmtInt(m.keysProc.keys)} keys also holds the ${fmtInt(m.keysProc.idsHeld)} record ids it counted (Map for seen_records), ` +
-        `and its write builds every row and the insert's Buffer (TabSeparated; ${fmtBytes(m.keysProc.writePayloadBytes)} for counts_5m + seen_records; ` +
+        `A partition holding ${fmtInt(m.keysProc.keys)} keys also holds the ${fmtInt(m.keysProc.idsHeld)} record ids it counted (by hour, and the latest hours' counted ids), ` +
+        `and its write builds every row and the insert's Buffer (TabSeparated; ${fmtBytes(m.keysProc.writePayloadBytes)} for counts_5m + counted_ids; ` +
         `chDB's own parsing memory not included). RSS by phase: ${phases}. The processor writes at PASSAGE_FLUSH_MAX_RECORDS ` +
         `(default 50,000 rows) per partition, so by default it never holds a million keys.`,
     }),
@@ -577,8 +566,7 @@ function printReport(
             (t.lastTenthMeanSeconds * 1000).toFixed(0),
           ]),
           ['store: any call in flight (wall)', '', e2e.storeBusySeconds.toFixed(1), '', ''],
-          ['one lookup alone after the run (full table)', '1', (e2e.lookupAloneAtEndMs / 1000).toFixed(2), '', ''],
-          ['the same on seen_ids (alreadySeen)', '1', (e2e.seenIdsLookupAloneAtEndMs / 1000).toFixed(2), '', ''],
+          ["one hour's counted ids read alone after the run", '1', (e2e.hourReadAloneAtEndMs / 1000).toFixed(2), '', ''],
           ['offset commits', fmtInt(e2e.commits), e2e.timeInCommitsSeconds.toFixed(1), '', ''],
           ['onBatch in all (summed over partitions)', fmtInt(e2e.batches), e2e.timeInOnBatchSeconds.toFixed(1), '', ''],
         ],

@@ -53,7 +53,11 @@ export interface OperatorSpec<S extends RawSource, R> {
    * location); undefined when prepare must be called.
    */
   prepareNow?(value: RawRecords[S]): StepResult<R> | undefined;
-  /** Set when a duplicate would change the result: records are then deduplicated by id through seen_records. */
-  readonly recordId?: (r: R) => string;
+  /**
+   * Set when a duplicate would change the result: records are then dropped when their id was
+   * counted before (processors/core/counted.ts). `time` is the record's event time: a copy of a
+   * record has the same one, and the counted ids are kept by its hour.
+   */
+  readonly dedup?: { id(r: R): string; time(r: R): number };
   create(): PartitionOperator<R>;
 }

@@ -31,6 +31,7 @@ import type { Store } from '../../shared/store/types.js';
 import type { RawSource, Topics } from '../../shared/topics.js';
 import { decodeMeta, encodeMeta } from '../commit-meta.js';
 import { decodeRaw, decodeRawCached } from '../raw/decode.js';
+import { COUNTED_IDS_TABLE, CountedIds, hourOf } from './counted.js';
 import { WindowTracker, type TrackerState } from '../windows/tracker.js';
 import type { OperatorSpec, PartitionOperator, ReplayPoint, TableRows } from './operator.js';
 import { WindowNotices, type WindowChange } from './notices.js';
@@ -81,8 +82,10 @@ interface PartitionState<R> {
   letters: DeadLetter[];
   /** Windows closed while rows were buffered: their `closed` notices go out after the write that stores those rows. */
   closedSinceWrite: Set<number>;
-  /** Record ids in `op`'s output, with their offsets (operators with recordId): written to seen_records after the rows. */
-  ids: Map<string, number>;
+  /** Record ids in `op`'s output by hour, with their offsets (operators with dedup): written to counted_ids after the rows. */
+  ids: Map<number, Map<string, number>>;
+  /** The ids this partition counted in its recent hours (operators with dedup). */
+  counted: CountedIds | null;
 }
 
 /** A batch's record outcomes, counted in the metrics once per batch rather than once per record. */
@@ -139,6 +142,8 @@ export class StreamProcessor<S extends RawSource, R> implements Processor {
   private sub: Subscription | null = null;
   private timer: NodeJS.Timeout | null = null;
   private storeFailing = false;
+  /** Whether seen_records (before migration 0010) still holds ids of this source; asked once. */
+  private legacy: boolean | null = null;
   private registryFailing = false;
 
   constructor(
@@ -256,6 +261,8 @@ export class StreamProcessor<S extends RawSource, R> implements Processor {
       letters: [],
       closedSinceWrite: new Set(),
       ids: new Map(),
+      counted:
+        this.spec.dedup === undefined ? null : new CountedIds(this.deps.store, { source: this.source, topic: this.topic, partition }),
     };
     if (st.pendingTo !== null)
       this.log.info({ partition, from: meta.pending?.from, to: st.pendingTo }, 'repeating an announced write after restart');
@@ -332,13 +339,14 @@ export class StreamProcessor<S extends RawSource, R> implements Processor {
       prepared[i] = p instanceof Promise ? await p : p;
     }
     this.registryFailing = false;
-    const seen = await this.alreadyCounted(batch, st, prepared, ctx);
+    const seen = await this.loadCounted(batch, st, prepared, ctx);
     const outcomes = new Outcomes();
     try {
       await this.apply(batch, ctx, st, prepared, seen, outcomes);
     } finally {
       outcomes.flush(this.labels);
     }
+    st.counted?.evict();
   }
 
   /** Runs the batch's prepared records through the partition's operator, writing when due. */
@@ -378,36 +386,53 @@ export class StreamProcessor<S extends RawSource, R> implements Processor {
   }
 
   /**
-   * Record ids of this batch already counted by an earlier write (operators with recordId only).
-   * Ids this partition wrote at or after the first offset not yet committed are left out: they can
-   * only come from an attempt of the same write before a crash, which must be repeated exactly
+   * Makes sure the ids counted in the hours of this batch's records are at hand (operators with
+   * dedup only; processors/core/counted.ts), and returns the ids of the batch the legacy
+   * seen_records table still holds (deployments from before migration 0010, until its TTL empties
+   * it). Ids this partition wrote at or after the first offset not yet committed are left out: they
+   * can only come from an attempt of the same write before a crash, which must be repeated exactly
    * (same rows, same token).
    */
-  private async alreadyCounted(
+  private async loadCounted(
     batch: PartitionBatch,
     st: PartitionState<R>,
     prepared: StepResult<R>[],
     ctx: BatchContext,
   ): Promise<Set<string>> {
-    const recordId = this.spec.recordId;
-    if (recordId === undefined) return new Set();
-    const ids = prepared.flatMap((p, i) =>
-      p.kind === 'ok' && (st.replayUntil === null || batch.messages[i]!.offset >= st.replayUntil) ? [recordId(p.value)] : [],
+    const dedup = this.spec.dedup;
+    if (dedup === undefined || st.counted === null) return new Set();
+    const counting = prepared.flatMap((p, i) =>
+      p.kind === 'ok' && (st.replayUntil === null || batch.messages[i]!.offset >= st.replayUntil) ? [p.value] : [],
     );
-    if (ids.length === 0) return new Set();
+    if (counting.length === 0) return new Set();
+    const from = st.from ?? batch.messages[0]!.offset;
+    const retry = this.inBatch(ctx, () => {
+      this.storeFailing = true;
+    });
+    const missing = st.counted.missing(counting.map((r) => hourOf(dedup.time(r))));
+    await withRetry(() => st.counted!.load(missing, from), retry);
+    this.legacy ??= await withRetry(() => this.hasLegacyIds(), retry);
+    if (!this.legacy) return new Set();
     const rows = await withRetry(
       () =>
         this.deps.store.query<{ record_id: string }>(
           `SELECT DISTINCT record_id FROM {db:Identifier}.seen_records
          WHERE source = {source:String} AND record_id IN {ids:Array(String)}
            AND NOT (topic = {topic:String} AND partition = {partition:UInt32} AND offset >= {from:UInt64})`,
-          { source: this.source, ids, topic: this.topic, partition: batch.partition, from: st.from ?? batch.messages[0]!.offset },
+          { source: this.source, ids: counting.map((r) => dedup.id(r)), topic: this.topic, partition: batch.partition, from },
         ),
-      this.inBatch(ctx, () => {
-        this.storeFailing = true;
-      }),
+      retry,
     );
     return new Set(rows.map((r) => r.record_id));
+  }
+
+  /** Whether seen_records (before migration 0010) holds ids of this source: then they are looked up too. */
+  private async hasLegacyIds(): Promise<boolean> {
+    const rows = await this.deps.store.query<{ x: number }>(
+      'SELECT 1 AS x FROM {db:Identifier}.seen_records WHERE source = {source:String} LIMIT 1',
+      { source: this.source },
+    );
+    return rows.length > 0;
   }
 
   private process(st: PartitionState<R>, m: InMessage, p: StepResult<R>, seen: Set<string>, outcomes: Outcomes): void {
@@ -416,16 +441,18 @@ export class StreamProcessor<S extends RawSource, R> implements Processor {
       outcomes[p.kind] += 1;
       return;
     }
-    if (this.spec.recordId !== undefined) {
-      const id = this.spec.recordId(p.value);
-      if (seen.has(id) || st.ids.has(id)) {
+    if (this.spec.dedup !== undefined && st.counted !== null) {
+      const id = this.spec.dedup.id(p.value);
+      const hour = hourOf(this.spec.dedup.time(p.value));
+      if (seen.has(id) || st.counted.has(hour, id) || st.ids.get(hour)?.has(id) === true) {
         outcomes.duplicate += 1;
         return;
       }
-      // NOTE: `seen` too, not only st.ids: a write in the middle of this batch clears st.ids, and the
-      // store query of this batch cannot see ids written at or after its first uncommitted offset.
-      seen.add(id);
-      st.ids.set(id, m.offset);
+      // NOTE: into `counted` at once, not only st.ids: a write in the middle of this batch clears st.ids.
+      st.counted.add(hour, id);
+      let ofHour = st.ids.get(hour);
+      if (ofHour === undefined) st.ids.set(hour, (ofHour = new Map<string, number>()));
+      ofHour.set(id, m.offset);
     }
     const now = Date.now();
     let late = false;
@@ -441,8 +468,11 @@ export class StreamProcessor<S extends RawSource, R> implements Processor {
     st.letters = [];
     const tables = st.op.take();
     const replay = st.op.checkpoint();
-    const ids = [...st.ids].map(([record_id, offset]) => ({ source: this.source, record_id, topic: this.topic, partition, offset }));
-    const writes = this.spec.recordId === undefined ? tables : [...tables, { table: 'seen_records', rows: ids }];
+    const ids: Record<string, unknown>[] = [];
+    for (const [hour, ofHour] of st.ids)
+      for (const [record_id, offset] of ofHour)
+        ids.push({ source: this.source, topic: this.topic, partition, hour: hour / 1000, record_id, offset });
+    const writes = this.spec.dedup === undefined ? tables : [...tables, { table: COUNTED_IDS_TABLE, rows: ids }];
     if (!announced && writes.some((w) => w.rows.length > 0)) {
       await ctx.commit(from, encodeMeta({ pending: { from, to }, tracker: st.committedTracker, replay: st.committedReplay }));
     }

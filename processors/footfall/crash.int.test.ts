@@ -395,7 +395,7 @@ describe.runIf(brokers !== null && registryUrl !== null)(
           rows.map((r) => [keyOf(r.cell, Number(r.w) * 1000, r.breakdown), { entries: Number(r.e), exits: Number(r.x) }]),
         );
         const [seen] = await store.query<{ ids: string }>(
-          "SELECT toString(uniqExact(record_id)) AS ids FROM {db:Identifier}.seen_records WHERE source = 'camera'",
+          "SELECT toString(uniqExact(record_id)) AS ids FROM {db:Identifier}.counted_ids WHERE source = 'camera'",
         );
 
         // Rows counting nobody (a record with in = out = 0 in one window) are left out on both sides.
@@ -419,7 +419,7 @@ describe.runIf(brokers !== null && registryUrl !== null)(
         for (const r of repeats) say(`  repeated ${r}`);
         say(`error lines in children's logs: ${errorLines.length}${errorLines.length > 0 ? ` (first: ${errorLines[0]})` : ''}`);
         say(`expected totals ${JSON.stringify(grand(exp))} in ${exp.size} rows; stored ${JSON.stringify(grand(act))} in ${act.size} rows`);
-        say(`record ids in seen_records: ${seen?.ids}; DLQ end offsets ${JSON.stringify(dlqEnds.map((o) => o.high))}`);
+        say(`record ids in counted_ids: ${seen?.ids}; DLQ end offsets ${JSON.stringify(dlqEnds.map((o) => o.high))}`);
         if (diffs.length > 0) {
           say(`${diffs.length} rows differ; the first 20 (key = cell|window start s|class):`);
           for (const d of diffs.slice(0, 20)) say(`  ${d.key}: expected ${JSON.stringify(d.expected)}, stored ${JSON.stringify(d.actual)}`);
@@ -431,7 +431,7 @@ describe.runIf(brokers !== null && registryUrl !== null)(
             return false;
           });
           const where = await store.query<{ record_id: string; partition: number; offset: string }>(
-            `SELECT record_id, partition, toString(offset) AS offset FROM {db:Identifier}.seen_records
+            `SELECT record_id, partition, toString(offset) AS offset FROM {db:Identifier}.counted_ids
              WHERE source = 'camera' AND record_id IN {ids:Array(String)} ORDER BY partition, offset`,
             { ids: touching.map((r) => r.recordId) },
           );
@@ -446,7 +446,7 @@ describe.runIf(brokers !== null && registryUrl !== null)(
           dlqEnds.every((o) => Number(o.high) === 0),
           'no record went to the DLQ',
         ).toBe(true);
-        expect(Number(seen?.ids), 'every unique record id is in seen_records').toBe(UNIQUE_RECORDS);
+        expect(Number(seen?.ids), 'every unique record id is in counted_ids').toBe(UNIQUE_RECORDS);
         expect(grand(act)).toEqual(grand(exp));
         expect(diffs.length, 'rows of counts_5m that differ from the reference').toBe(0);
         passed = true;

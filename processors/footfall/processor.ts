@@ -1,7 +1,7 @@
 // The footfall processor: camera counts or ticketing entries/exits from pm.raw.camera.v1 or
 // pm.raw.ticketing.v1, summed exactly per (base cell, 5-minute window, breakdown) into counts_5m —
 // the count operator on the exactly-once stream processor (processors/core/processor.ts). A count
-// carries no identity, so duplicates are dropped by record id (seen_records).
+// carries no identity, so duplicates are dropped by record id (counted_ids, processors/core/counted.ts).
 
 import type { SensorRegistry } from '../../shared/sensors.js';
 import { StreamProcessor, type ProcessorDeps } from '../core/processor.js';
@@ -74,7 +74,7 @@ export function countOperator(source: CountSource, sensors: SensorRegistry, wind
       const cell = await locate(record, sensors);
       return cell.kind === 'ok' ? ok({ record, cell: cell.value }) : cell;
     },
-    recordId: (r) => r.record.recordId,
+    dedup: { id: (r) => r.record.recordId, time: (r) => r.record.start },
     create: () => new CountOperator(source, windowMs),
   };
 }
